@@ -1,0 +1,80 @@
+"""Governance: policy versions, the disclosure ledger and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from internal.models.types import Base, account_fk, created_now, enum_column, intpk, partner_fk
+
+
+class PolicyStatus(enum.StrEnum):
+    draft = "draft"
+    pending_approval = "pending_approval"
+    active = "active"
+    retired = "retired"
+    rejected = "rejected"
+
+
+class PolicyVersion(Base):
+    """An immutable policy set; its content hash names it."""
+
+    __tablename__ = "policy_version"
+
+    id: Mapped[intpk]
+    #: Sequential for people ("version 14"); the hash is what the ledger trusts.
+    number: Mapped[int] = mapped_column(unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The YAML document exactly as authored.
+    document: Mapped[str] = mapped_column(Text)
+    status: Mapped[PolicyStatus] = mapped_column(enum_column(PolicyStatus), default=PolicyStatus.draft)
+    comment: Mapped[str] = mapped_column(String(400), default="")
+    author_id: Mapped[int | None] = account_fk()
+    approved_by_id: Mapped[int | None] = account_fk()
+    created_at: Mapped[created_now]
+    approved_at: Mapped[dt.datetime | None]
+    activated_at: Mapped[dt.datetime | None]
+
+
+class DisclosureRecord(Base):
+    """One disclosure through the gate: who saw which rows and fields, how treated, under which policy."""
+
+    __tablename__ = "disclosure_record"
+    __table_args__ = (
+        Index("ix_disclosure_record_partner_at", "partner_id", "at"),
+        Index("ix_disclosure_record_account_at", "account_id", "at"),
+    )
+
+    id: Mapped[intpk]
+    at: Mapped[created_now]
+    account_id: Mapped[int | None] = account_fk()
+    partner_id: Mapped[int | None] = partner_fk(nullable=True)
+    #: web, export, api or email.
+    channel: Mapped[str] = mapped_column(String(10))
+    dataset: Mapped[str] = mapped_column(String(40))
+    policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_version.id"), index=True)
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    #: Keys of the disclosed rows.
+    row_keys: Mapped[list[Any]]
+    #: Field name to the transform applied, e.g. {"on_hand": "round:100:floor"}.
+    fields: Mapped[dict[str, Any]]
+    row_count: Mapped[int]
+
+
+class AuditEvent(Base):
+    """Something a person changed that governance cares about (policies, partners, accounts)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+
+    id: Mapped[intpk]
+    at: Mapped[created_now]
+    account_id: Mapped[int | None] = account_fk()
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
