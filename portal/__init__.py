@@ -1,0 +1,59 @@
+"""The extranet: what suppliers and customers sign in to. It has no staff routes at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, abort, redirect, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from internal.web import init_web
+from internal.web.auth import make_auth_blueprint
+from portal.auth import partner_auth
+from portal.customer import customer
+from portal.supplier import supplier
+
+
+def create_app(config_override: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    init_web(app, audience="extranet", config_override=config_override)
+    for blueprint in (make_auth_blueprint(), partner_auth, supplier, customer):
+        app.register_blueprint(blueprint)
+    app.add_url_rule("/", "index", index)
+
+    @app.context_processor
+    def _layout() -> dict[str, Any]:
+        return {
+            "app_title": _l("Partner portal"),
+            "body_class": "extranet",
+            "sign_in_hint": _l("For our suppliers and customers."),
+            "nav_items": navigation(),
+        }
+
+    return app
+
+
+@login_required
+def index() -> Response:
+    """Each partner lands on its own workspace."""
+    membership = current_user.active_membership
+    if membership is None:
+        abort(404)
+    if membership.is_supplier:
+        return redirect(url_for("supplier.home"))  # type: ignore[return-value]
+    return redirect(url_for("customer.home"))  # type: ignore[return-value]
+
+
+def navigation() -> list[tuple[str, Any]]:
+    """Only the active partner's sections: a customer never sees supplier navigation, nor the reverse."""
+    membership = current_user.active_membership if current_user.is_authenticated else None
+    if membership is None:
+        return []
+    items: list[tuple[str, Any]] = []
+    if membership.is_supplier:
+        items.append(("supplier.home", _l("Supplier workspace")))
+    if membership.is_customer:
+        items.append(("customer.home", _l("Customer service")))
+    return items

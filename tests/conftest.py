@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,6 @@ from internal.migrate import upgrade
 REQUIRE_ALL = os.environ.get("PORTAL_TEST_REQUIRE_ALL") == "1"
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    del config, items
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
     outcome = yield
@@ -37,32 +34,33 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         report.longrepr = f"skipped in CI, where nothing may skip: {report.longrepr}"
 
 
-def _scratch_database(base_url: str) -> tuple[str, Engine | None]:
-    url = make_url(base_url)
-    if url.get_backend_name() != "postgresql":
-        return base_url, None
-    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def scratch_database(tmp_path_factory: pytest.TempPathFactory, label: str) -> Iterator[str]:
+    """A new, empty database on the backend DATABASE_URL names (SQLite file by default), dropped after."""
+    base = os.environ.get("DATABASE_URL")
+    if not base or make_url(base).get_backend_name() != "postgresql":
+        path: Path = tmp_path_factory.mktemp(label) / f"{label}.db"
+        yield f"sqlite:///{path}"
+        return
+    url = make_url(base)
+    name = f"portal_{label}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return url.set(database=name).render_as_string(hide_password=False), admin
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A freshly migrated, empty database for this test session."""
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        path: Path = tmp_path_factory.mktemp("db") / "test.db"
-        base = f"sqlite:///{path}"
-    url, admin = _scratch_database(base)
-    upgrade(url)
-    yield url
-    if admin is not None:
-        name = make_url(url).database
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(tmp_path_factory, "test") as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -88,3 +86,40 @@ def session(connection: Connection) -> Iterator[Session]:
     factory = make_session_factory(connection)
     with factory() as sess:
         yield sess
+
+
+def app_config(connection: Connection, **extra: Any) -> dict[str, Any]:
+    """Settings for an app bound to the test's connection, so its commits roll back with the test."""
+    return {
+        "DATABASE_BIND": connection,
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "RATELIMIT_ENABLED": False,
+        "CELERY_BROKER_URL": "",
+        "CELERY_ALWAYS_EAGER": True,
+        **extra,
+    }
+
+
+@pytest.fixture
+def extranet(connection: Connection) -> Any:
+    import portal
+
+    return portal.create_app(app_config(connection))
+
+
+@pytest.fixture
+def console(connection: Connection) -> Any:
+    import internal
+
+    return internal.create_app(app_config(connection))
+
+
+@pytest.fixture
+def client(extranet: Any) -> Any:
+    return extranet.test_client()
+
+
+@pytest.fixture
+def console_client(console: Any) -> Any:
+    return console.test_client()

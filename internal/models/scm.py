@@ -225,4 +225,3 @@ class ShipNoticeLine(Base):
     notice_id: Mapped[int] = mapped_column(ForeignKey("ship_notice.id", ondelete="CASCADE"), index=True)
     po_line_id: Mapped[int] = mapped_column(ForeignKey("purchase_order_line.id"), index=True)
     qty: Mapped[quantity]
-

@@ -1,0 +1,58 @@
+# The front door: `make run` and `make test` each set everything up from a fresh clone first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORTAL := $(BIN)/portal
+STAMP := $(VENV)/.installed
+VENDOR := internal/web/static/vendor
+TRANSLATIONS := internal/web/translations
+
+.PHONY: setup run test lint bench translations-extract clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Bootstrap and Chart.js come from npm packages and are served by the apps themselves.
+$(VENDOR)/.copied: node_modules/.installed
+	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/chartjs
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
+	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chartjs/
+	touch $@
+
+# Catalogues (.po) are committed; the compiled .mo files are built here.
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) -D messages --statistics 2>&1 | grep -v '^$$' || true
+	@test -f $(TRANSLATIONS)/zh_Hans_CN/LC_MESSAGES/messages.mo
+
+setup: $(STAMP) $(VENDOR)/.copied translations
+
+run: setup
+	$(PORTAL) db upgrade
+	$(PORTAL) demo load --scale small --if-empty
+	$(PORTAL) serve
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python -m tests.bench
+
+translations-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l zh_Hans_CN --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) instance

@@ -1,0 +1,324 @@
+"""Sign-in, server-side sessions, password changes and the active partner.
+
+A session is a random token in the signed cookie and its SHA-256 in ``account_session``; deleting
+the row ends the session for every copy of the cookie. Services flush and never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from internal.models import Account, AccountSession, LoginFailure, Membership, Partner, PartnerStatus, utcnow
+from internal.passwords import hash_password, needs_rehash, verify_password
+
+#: Failed sign-ins for one e-mail from one address before that pair is throttled.
+ACCOUNT_FAILURES_PER_ADDRESS = 5
+#: Failed sign-ins from one address, whatever the e-mail, before the address is throttled.
+ADDRESS_FAILURES = 20
+THROTTLE_WINDOW = dt.timedelta(minutes=15)
+#: How often last_seen_at is written, so a page view is not a write.
+TOUCH_EVERY = dt.timedelta(minutes=1)
+MIN_PASSWORD_LENGTH = 10
+
+AUDIENCES = ("extranet", "console")
+
+
+class SignInRefused(Exception):
+    """Sign-in failed. ``throttled`` says whether to wait rather than retype."""
+
+    def __init__(self, *, throttled: bool = False, retry_after: dt.timedelta | None = None) -> None:
+        super().__init__("throttled" if throttled else "invalid credentials")
+        self.throttled = throttled
+        self.retry_after = retry_after
+
+
+class PasswordRejected(Exception):
+    """A new password, or the current one given to change it, is not acceptable; the message says why."""
+
+
+class NotAMember(Exception):
+    """The account has no active membership in that partner."""
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipView:
+    partner_id: int
+    partner_code: str
+    partner_name: str
+    partner_kind: str
+    role: str
+    groups: frozenset[str]
+
+    @property
+    def is_supplier(self) -> bool:
+        return self.partner_kind in ("supplier", "both")
+
+    @property
+    def is_customer(self) -> bool:
+        return self.partner_kind in ("customer", "both")
+
+    @property
+    def is_partner_admin(self) -> bool:
+        return self.role == "partner_admin"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInUser:
+    """Who is signed in, as plain values: what the web layer and Flask-Login need, no ORM object."""
+
+    token: str
+    account_id: int
+    email: str
+    name: str
+    is_staff: bool
+    staff_role: str | None
+    locale: str | None
+    audience: str
+    memberships: tuple[MembershipView, ...]
+    active_partner_id: int | None
+
+    # Flask-Login's user protocol: the session token is the id, so a deleted session is no user.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return self.token
+
+    @property
+    def active_membership(self) -> MembershipView | None:
+        for m in self.memberships:
+            if m.partner_id == self.active_partner_id:
+                return m
+        return None
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _recent_failures(session: Session, *, since: dt.datetime, **where: str) -> int:
+    query = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    for column, value in where.items():
+        query = query.where(getattr(LoginFailure, column) == value)
+    return session.scalar(query) or 0
+
+
+def authenticate(session: Session, email: str, password: str, *, address: str, audience: str) -> Account:
+    """The account for these credentials, or SignInRefused.
+
+    Unknown e-mail, wrong password, inactive account and the wrong app all fail the same way.
+    Throttling counts failures per (e-mail, address) and per address, never per e-mail alone, so
+    nobody can lock another person out by failing on purpose from elsewhere.
+    """
+    email = normalize_email(email)
+    now = utcnow()
+    since = now - THROTTLE_WINDOW
+    if (
+        _recent_failures(session, since=since, email=email, address=address) >= ACCOUNT_FAILURES_PER_ADDRESS
+        or _recent_failures(session, since=since, address=address) >= ADDRESS_FAILURES
+    ):
+        raise SignInRefused(throttled=True, retry_after=THROTTLE_WINDOW)
+
+    account = session.scalar(select(Account).where(Account.email == email))
+    ok = verify_password(account.password_hash if account else None, password)
+    allowed = (
+        account is not None
+        and account.active
+        and (account.is_staff if audience == "console" else bool(account.active_memberships()))
+    )
+    if not (ok and allowed):
+        session.add(LoginFailure(email=email, address=address, at=now))
+        session.flush()
+        raise SignInRefused()
+    assert account is not None
+    if needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    # A success clears this pair's failures, so a typo-prone user is not throttled later.
+    session.execute(delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.address == address))
+    account.last_login_at = now
+    session.flush()
+    return account
+
+
+def start_session(
+    session: Session,
+    account: Account,
+    *,
+    audience: str,
+    address: str = "",
+    user_agent: str = "",
+    lifetime: dt.timedelta = dt.timedelta(hours=8),
+    active_partner_id: int | None = None,
+) -> str:
+    """Create a server-side session and return its token (for the cookie; only its hash is kept)."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}")
+    if active_partner_id is None and audience == "extranet":
+        memberships = account.active_memberships()
+        active_partner_id = memberships[0].partner_id if memberships else None
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        AccountSession(
+            account_id=account.id,
+            token_hash=token_hash(token),
+            audience=audience,
+            active_partner_id=active_partner_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime,
+            address=address[:64],
+            user_agent=user_agent[:300],
+        )
+    )
+    session.flush()
+    return token
+
+
+def _session_row(session: Session, token: str) -> AccountSession | None:
+    return session.scalar(select(AccountSession).where(AccountSession.token_hash == token_hash(token)))
+
+
+def load_user(session: Session, token: str, *, audience: str) -> SignedInUser | None:
+    """The signed-in user for a cookie's token, or None when the session ended, expired or is foreign."""
+    row = _session_row(session, token)
+    now = utcnow()
+    if row is None or row.audience != audience:
+        return None
+    if row.expires_at <= now:
+        session.delete(row)
+        session.flush()
+        return None
+    account = session.scalar(
+        select(Account)
+        .where(Account.id == row.account_id)
+        .options(
+            selectinload(Account.memberships).selectinload(Membership.partner).selectinload(Partner.groups)
+        )
+    )
+    if account is None or not account.active:
+        return None
+    memberships = tuple(
+        MembershipView(
+            partner_id=m.partner_id,
+            partner_code=m.partner.code,
+            partner_name=m.partner.name,
+            partner_kind=m.partner.kind.value,
+            role=m.role.value,
+            groups=frozenset(g.name for g in m.partner.groups),
+        )
+        for m in sorted(account.memberships, key=lambda m: m.partner.code)
+        if m.active and m.partner.status is PartnerStatus.active
+    )
+    if audience == "extranet" and not memberships:
+        return None
+    active = row.active_partner_id
+    if audience == "extranet" and active not in {m.partner_id for m in memberships}:
+        active = memberships[0].partner_id
+        row.active_partner_id = active
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+    session.flush()
+    return SignedInUser(
+        token=token,
+        account_id=account.id,
+        email=account.email,
+        name=account.name,
+        is_staff=account.is_staff,
+        staff_role=account.staff_role.value if account.staff_role else None,
+        locale=account.locale,
+        audience=audience,
+        memberships=memberships,
+        active_partner_id=active,
+    )
+
+
+def end_session(session: Session, token: str) -> None:
+    """Log out: the session row goes, so a copied cookie no longer signs anyone in."""
+    session.execute(delete(AccountSession).where(AccountSession.token_hash == token_hash(token)))
+    session.flush()
+
+
+def end_all_sessions(session: Session, account_id: int) -> int:
+    """End every session of an account (deactivation, password change); returns how many."""
+    result = session.execute(delete(AccountSession).where(AccountSession.account_id == account_id))
+    session.flush()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def check_new_password(password: str, *, email: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordRejected(f"at least {MIN_PASSWORD_LENGTH} characters")
+    if password.strip().lower() == normalize_email(email) or password.lower() in normalize_email(email):
+        raise PasswordRejected("must not be your e-mail address")
+
+
+def change_password(session: Session, token: str, current: str, new: str) -> str:
+    """Change the password of the session's account; every session ends and a fresh one is returned."""
+    row = _session_row(session, token)
+    if row is None:
+        raise PasswordRejected("session ended")
+    account = session.get(Account, row.account_id)
+    assert account is not None
+    if not verify_password(account.password_hash, current):
+        raise PasswordRejected("current password is wrong")
+    check_new_password(new, email=account.email)
+    account.password_hash = hash_password(new)
+    account.password_changed_at = utcnow()
+    audience, partner_id, address, agent = row.audience, row.active_partner_id, row.address, row.user_agent
+    end_all_sessions(session, account.id)
+    return start_session(
+        session, account, audience=audience, address=address, user_agent=agent, active_partner_id=partner_id
+    )
+
+
+def switch_partner(session: Session, token: str, partner_code: str) -> int:
+    """Make ``partner_code`` the session's active partner; NotAMember when the account may not."""
+    row = _session_row(session, token)
+    if row is None:
+        raise NotAMember(partner_code)
+    membership = session.scalar(
+        select(Membership)
+        .join(Partner)
+        .where(
+            Membership.account_id == row.account_id,
+            Membership.active.is_(True),
+            Partner.code == partner_code,
+            Partner.status == PartnerStatus.active,
+        )
+    )
+    if membership is None:
+        raise NotAMember(partner_code)
+    row.active_partner_id = membership.partner_id
+    session.flush()
+    return membership.partner_id
+
+
+def set_locale(session: Session, account_id: int, locale: str | None) -> None:
+    account = session.get(Account, account_id)
+    if account is not None:
+        account.locale = locale
+        session.flush()
+
+
+def deactivate_membership(session: Session, membership_id: int) -> None:
+    """Deactivate a membership; an account left with no active partner is signed out everywhere."""
+    membership = session.get(Membership, membership_id)
+    if membership is None:
+        return
+    membership.active = False
+    session.flush()
+    account = session.get(Account, membership.account_id)
+    if account is not None and not account.is_staff and not account.active_memberships():
+        end_all_sessions(session, account.id)

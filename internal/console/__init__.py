@@ -1,0 +1,34 @@
+"""The staff console: partners and their users, policies, the ledger. Never served to partners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from internal.console.views import console, overview
+from internal.web import init_web
+from internal.web.auth import make_auth_blueprint
+
+
+def create_app(config_override: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    init_web(app, audience="console", config_override=config_override)
+    app.register_blueprint(make_auth_blueprint())
+    app.register_blueprint(console)
+    app.add_url_rule("/", "index", overview)
+
+    @app.context_processor
+    def _layout() -> dict[str, Any]:
+        return {
+            "app_title": _l("Staff console"),
+            "body_class": "console",
+            "sign_in_hint": _l("For enterprise staff. Partners sign in on the partner portal."),
+            "nav_items": [
+                ("index", _l("Overview")),
+                ("console.partners", _l("Partners")),
+            ],
+        }
+
+    return app

@@ -1,0 +1,126 @@
+"""Staff console pages: overview, partners, their users and invitations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from internal import invitations, jobs
+from internal.console.forms import InviteForm
+from internal.models import (
+    Account,
+    ForecastPlan,
+    Membership,
+    Partner,
+    PartnerKind,
+    PlanStatus,
+    PolicyStatus,
+    PolicyVersion,
+    PurchaseOrder,
+    PurchaseOrderStatus,
+    SalesOrder,
+    StaffRole,
+)
+from internal.web import after_commit, db_session
+
+console = Blueprint("console", __name__, template_folder="templates")
+
+PAGE_SIZE = 50
+
+
+def _can_manage() -> bool:
+    return current_user.staff_role in (StaffRole.policy_admin.value, StaffRole.buyer.value)
+
+
+@login_required
+def overview() -> str:
+    db = db_session()
+    kinds = dict(db.execute(select(Partner.kind, func.count()).group_by(Partner.kind)).tuples().all())
+    figures = {
+        "suppliers": kinds.get(PartnerKind.supplier, 0) + kinds.get(PartnerKind.both, 0),
+        "customers": kinds.get(PartnerKind.customer, 0) + kinds.get(PartnerKind.both, 0),
+        "accounts": db.scalar(select(func.count()).select_from(Account)) or 0,
+        "open_pos": db.scalar(
+            select(func.count())
+            .select_from(PurchaseOrder)
+            .where(PurchaseOrder.status == PurchaseOrderStatus.open)
+        )
+        or 0,
+        "sales_orders": db.scalar(select(func.count()).select_from(SalesOrder)) or 0,
+    }
+    plan = db.scalar(
+        select(ForecastPlan)
+        .where(ForecastPlan.status == PlanStatus.published)
+        .order_by(ForecastPlan.version.desc())
+    )
+    policy = db.scalar(select(PolicyVersion).where(PolicyVersion.status == PolicyStatus.active))
+    return render_template("console/overview.html", figures=figures, plan=plan, policy=policy)
+
+
+@console.get("/partners")
+@login_required
+def partners() -> str:
+    db = db_session()
+    q = request.args.get("q", "").strip()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    query = select(Partner).order_by(Partner.code)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Partner.code.ilike(like), Partner.name.ilike(like)))
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(
+        query.options(selectinload(Partner.groups)).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "console/partners.html",
+        partners=rows,
+        q=q,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        total=total,
+    )
+
+
+def _partner_or_404(code: str) -> Partner:
+    partner = db_session().scalar(
+        select(Partner)
+        .where(Partner.code == code)
+        .options(
+            selectinload(Partner.groups), selectinload(Partner.memberships).selectinload(Membership.account)
+        )
+    )
+    if partner is None:
+        abort(404)
+    return partner
+
+
+@console.route("/partners/<code>", methods=["GET", "POST"])
+@login_required
+def partner(code: str) -> Response | str | tuple[str, int]:
+    partner = _partner_or_404(code)
+    form = InviteForm()
+    if request.method == "POST":
+        if not _can_manage():
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                invitation, token = invitations.invite(
+                    db_session(),
+                    partner_id=partner.id,
+                    email=form.email.data or "",
+                    role=form.role.data,
+                    invited_by_id=current_user.account_id,
+                )
+            except invitations.InvitationError as error:
+                form.email.errors = [str(error)]
+            else:
+                invitation_id = invitation.id
+                after_commit(lambda: jobs.send_invitation.delay(invitation_id, token))
+                flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
+                return redirect(url_for("console.partner", code=code))
+        return render_template("console/partner.html", partner=partner, form=form, can_manage=True), 400
+    return render_template("console/partner.html", partner=partner, form=form, can_manage=_can_manage())

@@ -1,0 +1,250 @@
+"""What both Flask apps share: database session per request, security, languages, errors, layout.
+
+The extranet (``portal.create_app``) and the staff console (``internal.create_app``) each call
+``init_web`` with their own audience; they differ in blueprints, never in these foundations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, Response, flash, g, jsonify, redirect, render_template, request, session
+from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException
+
+from internal import accounts, jobs
+from internal import config as settings
+from internal.db import make_engine, make_session_factory
+
+HERE = Path(__file__).resolve().parent
+TRANSLATIONS = HERE / "translations"
+#: Languages offered, as (code the selector returns, name in that language).
+LANGUAGES = (("en", "English"), ("zh_CN", "简体中文"))
+
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+talisman = Talisman()
+
+web = Blueprint(
+    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
+)
+
+
+def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | None = None) -> None:
+    """Configure ``app`` for ``audience`` ("extranet" or "console") on the shared foundations."""
+    config = settings.load(config_override)
+    app.config.update(config)
+    app.config.update(
+        SESSION_COOKIE_NAME=f"{audience}_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config["HTTPS"],
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=config["SESSION_HOURS"]),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which the server ends
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+        BABEL_DEFAULT_LOCALE="en",
+        RATELIMIT_STORAGE_URI=config["RATELIMIT_STORAGE_URI"],
+        RATELIMIT_HEADERS_ENABLED=True,
+        PORTAL_AUDIENCE=audience,
+    )
+    app.config.setdefault("RATELIMIT_ENABLED", config.get("RATELIMIT_ENABLED", True))
+    _init_database(app, config)
+    jobs.configure(config)
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=config["HTTPS"],
+        session_cookie_secure=config["HTTPS"],
+        strict_transport_security=config["HTTPS"],
+        content_security_policy={"default-src": "'self'", "img-src": ["'self'", "data:"]},
+        frame_options="DENY",
+    )
+    _init_login(app, audience)
+    app.register_blueprint(web)
+    _register_errors(app)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=lambda: str(get_locale()))
+
+
+# -- database --------------------------------------------------------------------------------------
+
+
+def _init_database(app: Flask, config: dict[str, Any]) -> None:
+    bind: Engine | Connection = config.get("DATABASE_BIND") or make_engine(config["DATABASE_URL"])
+    app.extensions["portal_db"] = make_session_factory(bind)
+
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        # The request is the unit of work: services flushed, the boundary commits.
+        db = g.pop("db", None)
+        if db is not None:
+            try:
+                if response.status_code < 500:
+                    db.commit()
+                else:
+                    db.rollback()
+            finally:
+                db.close()
+        if response.status_code < 500:
+            for callback in g.pop("after_commit", []):
+                callback()
+        return response
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        db = g.pop("db", None)
+        if db is not None:
+            db.rollback()
+            db.close()
+
+
+def db_session() -> Session:
+    """The request's Session, opened on first use and committed when the response is ready."""
+    if "db" not in g:
+        from flask import current_app
+
+        factory: sessionmaker[Session] = current_app.extensions["portal_db"]
+        g.db = factory()
+    db: Session = g.db
+    return db
+
+
+def after_commit(callback: Callable[[], object]) -> None:
+    """Run ``callback`` once the request's transaction has committed (queue a task for new rows)."""
+    g.setdefault("after_commit", []).append(callback)
+
+
+def database_state() -> dict[str, Any]:
+    db = db_session()
+    try:
+        revision = db.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return {"ok": True, "backend": db.get_bind().dialect.name, "revision": revision}
+    except Exception as exc:
+        db.rollback()
+        return {"ok": False, "backend": db.get_bind().dialect.name, "error": type(exc).__name__}
+
+
+@web.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    from flask import current_app
+
+    state = database_state()
+    body = {"status": "ok" if state["ok"] else "degraded", "app": current_app.config["PORTAL_AUDIENCE"]}
+    return jsonify({**body, "database": state}), 200 if state["ok"] else 503
+
+
+# -- sign-in ---------------------------------------------------------------------------------------
+
+
+def _init_login(app: Flask, audience: str) -> None:
+    manager = LoginManager()
+    manager.login_view = "auth.login"
+    manager.login_message = _l("Please sign in to see this page.")
+    manager.login_message_category = "info"
+    manager.session_protection = "basic"
+    manager.init_app(app)
+
+    @manager.user_loader
+    def _load(token: str) -> accounts.SignedInUser | None:
+        user = accounts.load_user(db_session(), token, audience=audience)
+        if user is None:
+            g.session_ended = True
+        return user
+
+    @manager.unauthorized_handler
+    def _unauthorized() -> Response:
+        if g.get("session_ended"):
+            session.clear()
+            flash(_l("Your session has ended. Please sign in again."), "warning")
+        else:
+            flash(manager.login_message, "info")
+        target = request.full_path if request.method == "GET" else None
+        from flask import url_for
+
+        return redirect(url_for("auth.login", next=target))  # type: ignore[return-value]
+
+
+def select_locale() -> str:
+    """The user's saved language, then the one picked this session, then the browser's."""
+    codes = [code for code, _ in LANGUAGES]
+    user = current_user
+    if getattr(user, "is_authenticated", False) and user.locale in codes:
+        return str(user.locale)
+    if session.get("locale") in codes:
+        return str(session["locale"])
+    # zh-CN, zh-Hans, zh: all reach the Simplified Chinese catalogue (stored as zh_Hans_CN).
+    accepted = request.accept_languages.best_match(["en", "zh_CN", "zh_Hans", "zh"], default="en")
+    return "zh_CN" if accepted.startswith("zh") else "en"
+
+
+@web.post("/language")
+def set_language() -> Response:
+    from flask import url_for
+
+    code = request.form.get("locale", "")
+    if code in {c for c, _ in LANGUAGES}:
+        session["locale"] = code
+        if current_user.is_authenticated:
+            accounts.set_locale(db_session(), current_user.account_id, code)
+    target = request.form.get("next", "")
+    return redirect(target if _is_local(target) else url_for("index"))  # type: ignore[return-value]
+
+
+def _is_local(target: str) -> bool:
+    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+ERROR_TEXT = {
+    400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
+    403: (_l("Not allowed"), _l("Your account may not do this.")),
+    404: (_l("Not found"), _l("There is no page at this address, or it is not yours to see.")),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    429: (_l("Too many requests"), _l("Too many attempts in a short time. Wait a minute and try again.")),
+    500: (_l("Something went wrong"), _l("The error was logged. Try again in a moment.")),
+}
+
+
+def _register_errors(app: Flask) -> None:
+    def render_error(status: int, title: Any = None, message: Any = None) -> tuple[str, int]:
+        default_title, default_message = ERROR_TEXT.get(status, ERROR_TEXT[500])
+        return render_template(
+            "errors/error.html",
+            status=status,
+            title=title or default_title,
+            message=message or default_message,
+        ), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_e: CSRFError) -> tuple[str, int]:
+        return render_error(
+            400,
+            _l("The form has expired"),
+            _l("The form was open too long or was sent from another page. Reload the page and try again."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException) -> Any:
+        if e.code is None or e.code < 400:
+            return e
+        return render_error(e.code)
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception) -> tuple[str, int]:
+        app.logger.exception("unhandled error", exc_info=e)
+        return render_error(500)

@@ -1,0 +1,106 @@
+"""Sign in, sign out and change password: one blueprint, registered by each app for its audience."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from internal import accounts
+from internal.web import _is_local, db_session, limiter
+from internal.web.forms import LoginForm, PasswordChangeForm
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _sign_in(token: str) -> None:
+    """Attach the session ``token`` to a fresh cookie session (new id, new CSRF token)."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    user = accounts.load_user(db_session(), token, audience=current_app.config["PORTAL_AUDIENCE"])
+    assert user is not None
+    login_user(user)
+
+
+def make_auth_blueprint() -> Blueprint:
+    bp = Blueprint("auth", __name__)
+
+    @bp.route("/login", methods=["GET", "POST"])
+    @limiter.limit("30 per minute", methods=["POST"])
+    def login() -> Response | str | tuple[str, int]:
+        if current_user.is_authenticated:
+            return redirect(url_for("index"))
+        form = LoginForm()
+        status = 200
+        if form.validate_on_submit():
+            audience = current_app.config["PORTAL_AUDIENCE"]
+            db = db_session()
+            try:
+                account = accounts.authenticate(
+                    db, form.email.data or "", form.password.data or "", address=_address(), audience=audience
+                )
+            except accounts.SignInRefused as refused:
+                if refused.throttled:
+                    form.form_errors.append(
+                        _("Too many failed sign-ins. Wait %(minutes)d minutes and try again.", minutes=15)
+                    )
+                    status = 429
+                else:
+                    # One message for unknown e-mail and wrong password: nothing to learn from it.
+                    form.form_errors.append(_("Wrong e-mail or password."))
+                    status = 401
+            else:
+                token = accounts.start_session(
+                    db,
+                    account,
+                    audience=audience,
+                    address=_address(),
+                    user_agent=request.user_agent.string,
+                    lifetime=current_app.permanent_session_lifetime,
+                )
+                _sign_in(token)
+                target = request.args.get("next", "")
+                return redirect(target if _is_local(target) else url_for("index"))
+        return render_template("auth/login.html", form=form), status
+
+    @bp.post("/logout")
+    @login_required
+    def logout() -> Response:
+        accounts.end_session(db_session(), current_user.token)
+        logout_user()
+        locale = session.get("locale")
+        session.clear()
+        if locale:
+            session["locale"] = locale
+        flash(_("You have signed out."), "success")
+        return redirect(url_for("auth.login"))
+
+    @bp.route("/account/password", methods=["GET", "POST"])
+    @login_required
+    def change_password() -> Response | str | tuple[str, int]:
+        form = PasswordChangeForm()
+        if form.validate_on_submit():
+            try:
+                token = accounts.change_password(
+                    db_session(), current_user.token, form.current.data or "", form.new.data or ""
+                )
+            except accounts.PasswordRejected as rejected:
+                reason = str(rejected)
+                if reason == "current password is wrong":
+                    form.current.errors = [_("The current password is wrong.")]
+                elif reason == "must not be your e-mail address":
+                    form.new.errors = [_("The new password must not be your e-mail address.")]
+                else:
+                    form.new.errors = [_("Choose another password: %(reason)s.", reason=reason)]
+                return render_template("auth/password.html", form=form), 400
+            _sign_in(token)
+            flash(_("Your password was changed. Every other session has been signed out."), "success")
+            return redirect(url_for("index"))
+        return render_template("auth/password.html", form=form), 400 if form.errors else 200
+
+    return bp

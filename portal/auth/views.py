@@ -1,0 +1,48 @@
+"""Switch the active partner; accept an invitation to join a partner."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from internal import accounts, invitations
+from internal.web import db_session
+from portal.auth.forms import AcceptInvitationForm
+
+partner_auth = Blueprint("partner_auth", __name__, template_folder="templates")
+
+
+@partner_auth.post("/partner")
+@login_required
+def switch_partner() -> Response:
+    code = request.form.get("partner", "")
+    try:
+        accounts.switch_partner(db_session(), current_user.token, code)
+    except accounts.NotAMember:
+        # Same answer whether the code exists or not: a partner list is not to be probed.
+        abort(404)
+    flash(_("You are now working for %(code)s.", code=code), "success")
+    return redirect(url_for("index"))
+
+
+@partner_auth.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> Response | str | tuple[str, int]:
+    db = db_session()
+    invitation = invitations.find_invitation(db, token)
+    if invitation is None:
+        return render_template("portal_auth/invitation_invalid.html"), 404
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            invitations.accept(db, token, name=form.name.data or "", password=form.password.data or "")
+        except invitations.InvitationError as error:
+            form.form_errors.append(str(error))
+        except accounts.PasswordRejected as rejected:
+            form.password.errors = [_("Choose another password: %(reason)s.", reason=str(rejected))]
+        else:
+            flash(_("Welcome! Your account is ready: sign in with your e-mail and new password."), "success")
+            return redirect(url_for("auth.login"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("portal_auth/accept_invitation.html", form=form, invitation=invitation), status

@@ -1,0 +1,161 @@
+"""The ``portal`` command: database, demo data, serving both apps, the worker and policies."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+import click
+from policies.cli import policy_cli
+
+from internal import config as settings
+from internal.db import make_engine, make_session_factory
+
+
+@click.group(help="Partner portal: the extranet, the staff console and their tools.")
+def main() -> None:
+    pass
+
+
+main.add_command(policy_cli, "policy")
+
+
+@main.group(help="Database schema.")
+def db() -> None:
+    pass
+
+
+@db.command(help="Apply every migration (creates the schema on an empty database).")
+def upgrade() -> None:
+    from internal.migrate import upgrade as run_upgrade
+
+    url = settings.load()["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        settings.INSTANCE.mkdir(exist_ok=True)
+    run_upgrade(url)
+    click.echo(f"Database at {_redacted(url)} is up to date.")
+
+
+@db.command(help="Undo migrations down to REVISION (default: everything).")
+@click.argument("revision", default="base")
+@click.confirmation_option(prompt="This drops data. Continue?")
+def downgrade(revision: str) -> None:
+    from internal.migrate import downgrade as run_downgrade
+
+    run_downgrade(settings.load()["DATABASE_URL"], revision)
+    click.echo(f"Downgraded to {revision}.")
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.group(help="The demo enterprise.")
+def demo() -> None:
+    pass
+
+
+@demo.command("load", help="Load a deterministic demo manufacturer and its sharing policy.")
+@click.option("--scale", type=click.Choice(["small", "large"]), default="small", show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data is already loaded.")
+@click.option("--seed", type=int, default=20261125, show_default=True)
+def demo_load(scale: str, if_empty: bool, seed: int) -> None:
+    from internal.demo import DemoAlreadyLoaded, load_demo
+
+    from policies import load_demo_policy
+
+    config = settings.load()
+    engine = make_engine(config["DATABASE_URL"])
+    factory = make_session_factory(engine)
+    with factory() as session:
+        try:
+            summary = load_demo(session, scale, seed=seed)
+        except DemoAlreadyLoaded:
+            if if_empty:
+                click.echo("Demo data is already loaded; nothing to do.")
+                _print_logins()
+                return
+            raise click.ClickException(
+                "The database already holds data. Use an empty database "
+                "(or `portal db downgrade` then `portal db upgrade`) to load the demo again."
+            ) from None
+        author, approver = _demo_policy_people(session)
+        load_demo_policy(session, author, approver)
+        session.commit()
+    engine.dispose()
+    click.echo(f"Loaded the {scale} demo in {summary.elapsed_seconds:.1f} s:")
+    for name, value in summary.counts().items():
+        click.echo(f"  {name:>22}: {value:,}")
+    _print_logins()
+
+
+def _demo_policy_people(session: object) -> tuple[int, int]:
+    """The demo policy is authored by the policy admin and approved by the buyer (author != approver)."""
+    from internal.demo import staff_account_id
+
+    return staff_account_id(session, "policy.admin@example.com"), staff_account_id(
+        session, "buyer@example.com"
+    )
+
+
+@demo.command("logins", help="Print the demo sign-ins.")
+def demo_logins() -> None:
+    _print_logins()
+
+
+def _print_logins() -> None:
+    from internal.demo import DEMO_LOGINS
+
+    ports = {"extranet": "http://127.0.0.1:5000", "console": "http://127.0.0.1:5001"}
+    click.echo("Demo sign-ins:")
+    for login in DEMO_LOGINS:
+        click.echo(f"  {ports[login.app]:<23} {login.email:<28} {login.password:<15} {login.description}")
+
+
+@main.command(help="Serve the extranet and the staff console (development server, threaded).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--extranet-port", "--port", default=5000, show_default=True, type=int)
+@click.option("--console-port", default=5001, show_default=True, type=int)
+def serve(host: str, extranet_port: int, console_port: int) -> None:
+    from werkzeug.serving import make_server
+
+    import internal
+    import portal
+
+    servers = [
+        make_server(host, extranet_port, portal.create_app(), threaded=True),
+        make_server(host, console_port, internal.create_app(), threaded=True),
+    ]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    click.echo(f"Extranet (partners):    http://{host}:{extranet_port}")
+    click.echo(f"Staff console:          http://{host}:{console_port}")
+    _print_logins()
+    click.echo("Press Ctrl+C to stop.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        for server in servers:
+            server.shutdown()
+
+
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    help="Run a Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0). "
+    "Extra arguments go to `celery worker`.",
+)
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    if not settings.load()["CELERY_BROKER_URL"]:
+        raise click.ClickException(
+            "CELERY_BROKER_URL is not set: without a broker, tasks already run in-process and no worker "
+            "is needed. Set it to a Redis URL to run a real worker."
+        )
+    celery = os.path.join(os.path.dirname(sys.executable), "celery")
+    args = [celery, "-A", "internal.jobs:celery_app", "worker", "--loglevel=info", *ctx.args]
+    os.execv(celery, args)  # noqa: S606 - replaces this process with the worker on purpose

@@ -1,0 +1,78 @@
+"""Browser tests: both apps served on free ports over a demo database, driven in Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import scratch_database
+
+CHROMIUM = "/usr/bin/chromium"
+PORTAL_CLI = str(Path(sys.executable).with_name("portal"))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        # The machine has no network beyond loopback: keep Chromium from calling home.
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url() -> None:
+    """Replaces pytest-playwright's own, which fails under filterwarnings=error."""
+    return None
+
+
+@dataclass(frozen=True)
+class Servers:
+    extranet: str
+    console: str
+    database_url: str
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """Both apps on free ports, on a database prepared by the real CLI: migrate, then the small demo."""
+    import internal
+    import portal
+
+    with scratch_database(tmp_path_factory, "browser") as url:
+        env = {**os.environ, "DATABASE_URL": url}
+        for args in (["db", "upgrade"], ["demo", "load", "--scale", "small"]):
+            subprocess.run([PORTAL_CLI, *args], env=env, check=True, capture_output=True, timeout=300)
+        config = {"DATABASE_URL": url, "SECRET_KEY": "browser-test-secret", "RATELIMIT_ENABLED": False}
+        apps = (portal.create_app(config), internal.create_app(config))
+        running = [make_server("127.0.0.1", 0, app, threaded=True) for app in apps]
+        for server in running:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield Servers(
+                extranet=f"http://127.0.0.1:{running[0].server_port}",
+                console=f"http://127.0.0.1:{running[1].server_port}",
+                database_url=url,
+            )
+        finally:
+            for server in running:
+                server.shutdown()

@@ -1,0 +1,104 @@
+"""The two apps: health, separation of staff routes, error pages and languages."""
+
+from __future__ import annotations
+
+import re
+
+from tests.factories import make_account, make_partner, sign_in
+
+#: Routes both apps have on purpose (sign-in, health, assets, language).
+SHARED_PATHS = {
+    "/login",
+    "/logout",
+    "/account/password",
+    "/healthz",
+    "/language",
+    "/",
+    "/assets/<path:filename>",
+}
+
+
+def test_both_apps_report_health_with_the_database_state(client, console_client):
+    for http, app_name in ((client, "extranet"), (console_client, "console")):
+        response = http.get("/healthz")
+        assert response.status_code == 200
+        body = response.get_json()
+        assert body["status"] == "ok"
+        assert body["app"] == app_name
+        assert body["database"]["ok"] is True
+        assert body["database"]["revision"]
+        assert body["database"]["backend"] in {"sqlite", "postgresql"}
+
+
+def test_the_extranet_answers_404_for_every_staff_console_path(console, client, session):
+    partner = make_partner(session, "SUP-301", "supplier")
+    make_account(session, "s301@example.com", partners=(partner,))
+    sign_in(client, "s301@example.com")
+    staff_paths = []
+    for rule in console.url_map.iter_rules():
+        if rule.rule in SHARED_PATHS:
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "SUP-301", rule.rule)
+        staff_paths.append(path)
+        assert client.get(path).status_code == 404, path
+        assert client.post(path).status_code in (400, 404), path  # CSRF refuses a bare POST first
+    assert "/partners" in staff_paths
+    assert "/partners/SUP-301" in staff_paths
+
+
+def test_unknown_pages_get_a_clear_page_not_a_traceback(client):
+    response = client.get("/no/such/page")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "There is no page at this address" in body
+    assert "Traceback" not in body
+
+
+def test_chinese_browser_gets_chinese_pages(client):
+    response = client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    body = response.get_data(as_text=True)
+    assert '<html lang="zh-CN">' in body
+    assert "登录" in body
+    assert "Sign in" not in body.replace('lang="en">English', "")
+
+
+def test_english_is_the_default_language(client):
+    body = client.get("/login", headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
+    assert '<html lang="en">' in body
+    assert "Sign in" in body
+
+
+def test_the_users_saved_language_wins_over_the_browser(client, session):
+    partner = make_partner(session, "SUP-302", "supplier")
+    make_account(session, "s302@example.com", partners=(partner,), locale="zh_CN")
+    sign_in(client, "s302@example.com")
+    body = client.get("/supplier/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "供应商工作台" in body
+
+
+def test_error_pages_are_in_the_users_language(client):
+    body = client.get("/no/such/page", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "找不到" in body
+
+
+def test_pages_send_security_headers(client):
+    response = client.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_assets_are_served_locally(client):
+    body = client.get("/login").get_data(as_text=True)
+    assert "/assets/vendor/bootstrap/bootstrap.min.css" in body
+    assert "cdn" not in body.lower()
+    assert client.get("/assets/vendor/bootstrap/bootstrap.min.css").status_code == 200
+
+
+def test_staff_console_home_shows_figures_and_role(console_client, session):
+    make_partner(session, "SUP-303", "supplier")
+    make_account(session, "viewer303@example.com", staff_role="viewer")
+    sign_in(console_client, "viewer303@example.com")
+    body = console_client.get("/").get_data(as_text=True)
+    assert 'data-testid="console-home"' in body
+    assert 'data-testid="staff-role">Viewer' in body
