@@ -17,7 +17,7 @@ from portal.supplier import supplier
 
 
 def create_app(config_override: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # assets are served at /assets by internal.web
     init_web(app, audience="extranet", config_override=config_override)
     for blueprint in (make_auth_blueprint(), partner_auth, supplier, customer):
         app.register_blueprint(blueprint)

@@ -13,7 +13,7 @@ from internal.web.auth import make_auth_blueprint
 
 
 def create_app(config_override: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # assets are served at /assets by internal.web
     init_web(app, audience="console", config_override=config_override)
     app.register_blueprint(make_auth_blueprint())
     app.register_blueprint(console)

@@ -39,7 +39,7 @@ def _can_manage() -> bool:
 @login_required
 def overview() -> str:
     db = db_session()
-    kinds = dict(db.execute(select(Partner.kind, func.count()).group_by(Partner.kind)).tuples().all())
+    kinds = dict(db.execute(select(Partner.kind, func.count()).group_by(Partner.kind)).all())
     figures = {
         "suppliers": kinds.get(PartnerKind.supplier, 0) + kinds.get(PartnerKind.both, 0),
         "customers": kinds.get(PartnerKind.customer, 0) + kinds.get(PartnerKind.both, 0),

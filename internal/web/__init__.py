@@ -77,7 +77,7 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
     _init_login(app, audience)
     app.register_blueprint(web)
     _register_errors(app)
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=lambda: str(get_locale()))
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=current_locale)
 
 
 # -- database --------------------------------------------------------------------------------------
@@ -189,6 +189,12 @@ def select_locale() -> str:
     # zh-CN, zh-Hans, zh: all reach the Simplified Chinese catalogue (stored as zh_Hans_CN).
     accepted = request.accept_languages.best_match(["en", "zh_CN", "zh_Hans", "zh"], default="en")
     return "zh_CN" if accepted.startswith("zh") else "en"
+
+
+def current_locale() -> str:
+    """The language code as the selector names it ("zh_CN"), not Babel's expanded "zh_Hans_CN"."""
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
 
 
 @web.post("/language")

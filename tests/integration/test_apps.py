@@ -92,7 +92,9 @@ def test_assets_are_served_locally(client):
     body = client.get("/login").get_data(as_text=True)
     assert "/assets/vendor/bootstrap/bootstrap.min.css" in body
     assert "cdn" not in body.lower()
-    assert client.get("/assets/vendor/bootstrap/bootstrap.min.css").status_code == 200
+    with client.get("/assets/vendor/bootstrap/bootstrap.min.css") as css:
+        assert css.status_code == 200
+        assert b"Bootstrap" in css.data[:400]
 
 
 def test_staff_console_home_shows_figures_and_role(console_client, session):
