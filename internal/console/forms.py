@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from internal.models import MembershipRole
@@ -22,8 +23,8 @@ class InviteForm(FlaskForm):
     role = SelectField(
         _l("Role"),
         choices=[
-            (MembershipRole.user.value, _l("User")),
-            (MembershipRole.partner_admin.value, _l("Partner admin")),
+            SelectChoice(MembershipRole.user.value, _l("User")),
+            SelectChoice(MembershipRole.partner_admin.value, _l("Partner admin")),
         ],
         default=MembershipRole.user.value,
     )

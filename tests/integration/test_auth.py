@@ -235,3 +235,22 @@ def test_login_redirects_only_to_local_pages(client, supplier_user):
         data={"email": supplier_user.email, "password": PASSWORD, "csrf_token": token},
     )
     assert response.location == "/"
+
+
+def test_sign_in_posts_are_rate_limited_per_address(connection, supplier_user):
+    import portal
+    from tests.conftest import app_config
+
+    app = portal.create_app(app_config(connection, RATELIMIT_ENABLED=True))
+    http = app.test_client()
+    http.environ_base["REMOTE_ADDR"] = "192.0.2.77"
+    token = csrf_token(http, "/login")
+    statuses = [
+        http.post(
+            "/login", data={"email": f"u{n}@example.com", "password": "x", "csrf_token": token}
+        ).status_code
+        for n in range(31)
+    ]
+    assert statuses[:20] == [401] * 20  # the database throttle starts after 20 failures from one address
+    assert statuses[-1] == 429
+    assert "Too many" in http.post("/login", data={"csrf_token": token}).get_data(as_text=True)

@@ -1,0 +1,94 @@
+"""Invitations: a partner's colleague joins through a one-time link. Only the link's hash is stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from internal.accounts import check_new_password, normalize_email, token_hash
+from internal.models import Account, Invitation, Membership, MembershipRole, Partner, PartnerStatus, utcnow
+from internal.passwords import hash_password
+
+INVITATION_LIFETIME = dt.timedelta(days=7)
+
+
+class InvitationError(ValueError):
+    """The invitation cannot be made or used; the message says why, in words for the user."""
+
+
+def invite(
+    session: Session,
+    *,
+    partner_id: int,
+    email: str,
+    role: str = MembershipRole.user.value,
+    invited_by_id: int | None,
+    expires_in: dt.timedelta = INVITATION_LIFETIME,
+) -> tuple[Invitation, str]:
+    """Create an invitation and return it with the link's token (the caller e-mails it, never stores it)."""
+    try:
+        email = normalize_email(validate_email(email, check_deliverability=False).normalized)
+    except EmailNotValidError as error:
+        raise InvitationError(f"{email!r} is not a valid e-mail address: {error}") from None
+    partner = session.get(Partner, partner_id)
+    if partner is None or partner.status is not PartnerStatus.active:
+        raise InvitationError("This partner does not exist or is suspended.")
+    already = session.scalar(
+        select(Membership)
+        .join(Account)
+        .where(Account.email == email, Membership.partner_id == partner_id, Membership.active.is_(True))
+    )
+    if already is not None:
+        raise InvitationError(f"{email} is already a user of {partner.code}.")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    invitation = Invitation(
+        partner_id=partner_id,
+        email=email,
+        role=MembershipRole(role),
+        token_hash=token_hash(token),
+        invited_by_id=invited_by_id,
+        created_at=now,
+        expires_at=now + expires_in,
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation, token
+
+
+def find_invitation(session: Session, token: str) -> Invitation | None:
+    """The open invitation for a link's token: not expired, not yet accepted."""
+    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
+    if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= utcnow():
+        return None
+    return invitation
+
+
+def accept(session: Session, token: str, *, name: str, password: str) -> Account:
+    """Accept an invitation: create the account (or add the membership to an existing one)."""
+    invitation = find_invitation(session, token)
+    if invitation is None:
+        raise InvitationError("This invitation link has expired or was already used.")
+    account = session.scalar(select(Account).where(Account.email == invitation.email))
+    if account is None:
+        check_new_password(password, email=invitation.email)
+        account = Account(email=invitation.email, name=name.strip(), password_hash=hash_password(password))
+        session.add(account)
+        session.flush()
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.account_id == account.id, Membership.partner_id == invitation.partner_id
+        )
+    )
+    if membership is None:
+        session.add(Membership(account_id=account.id, partner_id=invitation.partner_id, role=invitation.role))
+    else:
+        membership.active = True
+        membership.role = invitation.role
+    invitation.accepted_at = utcnow()
+    session.flush()
+    return account

@@ -1,0 +1,114 @@
+"""Background jobs on Celery. Tasks take ids, call services, and commit at the task boundary.
+
+Without CELERY_BROKER_URL the tasks run in-process (the embedded default); with a Redis URL,
+``portal worker`` (``celery -A internal.jobs:celery_app worker``) runs them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_init
+from sqlalchemy.orm import Session, sessionmaker
+
+from internal import config as settings
+from internal import mail
+from internal.db import make_engine, make_session_factory
+from internal.models import Invitation, utcnow
+
+celery_app = Celery("portal")
+_state: dict[str, Any] = {"config": None, "factory": None}
+
+
+def configure(config: dict[str, Any]) -> None:
+    """Apply the portal's settings to the Celery app (called by both app factories and the worker)."""
+    broker = config["CELERY_BROKER_URL"]
+    if broker:
+        celery_app.conf.update(
+            broker_url=broker,
+            result_backend=broker,
+            task_always_eager=False,
+            # A task whose worker dies is redelivered; tasks are written to be idempotent for that.
+            task_acks_late=True,
+            task_reject_on_worker_lost=True,
+            worker_prefetch_multiplier=1,
+            broker_transport_options={"visibility_timeout": 600},
+            broker_connection_retry_on_startup=True,
+            task_ignore_result=True,
+        )
+    else:
+        celery_app.conf.update(task_always_eager=True, task_eager_propagates=True, task_ignore_result=True)
+    if config.get("DATABASE_BIND") is not None:
+        # An app bound to an existing connection (tests): tasks share it, so they see its data.
+        _state["factory"] = make_session_factory(config["DATABASE_BIND"])
+    elif _state["config"] is None or _state["config"]["DATABASE_URL"] != config["DATABASE_URL"]:
+        _state["factory"] = None
+    _state["config"] = config
+
+
+def use_session_factory(factory: sessionmaker[Session] | None) -> None:
+    """Point tasks at another session factory (tests bind it to their own connection)."""
+    _state["factory"] = factory
+
+
+def _config() -> dict[str, Any]:
+    if _state["config"] is None:
+        configure(settings.load())
+    config: dict[str, Any] = _state["config"]
+    return config
+
+
+@contextmanager
+def task_session() -> Iterator[Session]:
+    """A session for one task run: committed when the task succeeds, rolled back when it fails."""
+    if _state["factory"] is None:
+        _state["factory"] = make_session_factory(make_engine(_config()["DATABASE_URL"]))
+    factory: sessionmaker[Session] = _state["factory"]
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@worker_init.connect
+def _worker_init(**_kw: Any) -> None:
+    configure(settings.load())
+
+
+if os.environ.get("CELERY_BROKER_URL"):
+    # `celery -A internal.jobs:celery_app` imports this module directly: configure from the environment.
+    configure(settings.load())
+
+
+@celery_app.task(name="portal.send_invitation", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_invitation(invitation_id: int, token: str) -> bool:
+    """E-mail the invitation link. The token travels only in the task message, never in the database.
+
+    Idempotent: an invitation already sent is not sent again. Returns whether a mail went out.
+    """
+    config = _config()
+    with task_session() as session:
+        invitation = session.get(Invitation, invitation_id)
+        if invitation is None or invitation.sent_at is not None or invitation.accepted_at is not None:
+            return False
+        link = f"{config['EXTRANET_URL'].rstrip('/')}/invitation/{token}"
+        partner = invitation.partner
+        mail.send(
+            config,
+            to=invitation.email,
+            subject=f"You are invited to the partner portal for {partner.name}",
+            text=(
+                f"Hello,\n\nYou have been invited to join {partner.name} ({partner.code}) on our partner "
+                f"portal.\n\nAccept the invitation and choose your password here:\n{link}\n\n"
+                f"The link works once and expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC.\n"
+            ),
+        )
+        invitation.sent_at = utcnow()
+    return True

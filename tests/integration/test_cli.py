@@ -1,0 +1,69 @@
+"""The command line as a newcomer runs it: migrate an empty database, load the demo, print logins."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from internal.db import make_engine
+from internal.models import Account, Partner, PolicyStatus, PolicyVersion, SalesOrderLine
+from tests.conftest import scratch_database
+
+PORTAL_CLI = str(Path(sys.executable).with_name("portal"))
+
+
+def portal(*args: str, url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PORTAL_CLI, *args],
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_upgrade_then_small_demo_on_an_empty_database(tmp_path_factory):
+    with scratch_database(tmp_path_factory, "cli") as url:
+        upgraded = portal("db", "upgrade", url=url)
+        assert upgraded.returncode == 0, upgraded.stderr
+        assert "up to date" in upgraded.stdout
+
+        loaded = portal("demo", "load", "--scale", "small", url=url)
+        assert loaded.returncode == 0, loaded.stderr
+        assert "supplier.user@example.com" in loaded.stdout
+
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            assert 15 <= conn.scalar(select(func.count()).select_from(Partner)) <= 30
+            assert conn.scalar(select(func.count()).select_from(SalesOrderLine)) >= 4000
+            assert conn.scalar(select(func.count()).select_from(Account).where(Account.is_staff)) >= 3
+            active = conn.execute(
+                select(PolicyVersion.number).where(PolicyVersion.status == PolicyStatus.active)
+            ).all()
+            assert len(active) == 1
+        engine.dispose()
+
+        again = portal("demo", "load", "--scale", "small", url=url)
+        assert again.returncode == 1
+        assert "already holds data" in again.stderr
+        quiet = portal("demo", "load", "--if-empty", url=url)
+        assert quiet.returncode == 0
+        assert "already loaded" in quiet.stdout
+
+
+def test_worker_refuses_to_start_without_a_broker(tmp_path):
+    result = subprocess.run(
+        [PORTAL_CLI, "worker"],
+        env={**os.environ, "CELERY_BROKER_URL": "", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "CELERY_BROKER_URL is not set" in result.stderr
