@@ -1,4 +1,4 @@
-"""The ``portal`` command: database, demo data, serving both apps, the worker and policies."""
+"""The ``portal`` command: database, demo data, serving both apps and the worker."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import threading
 import time
 
 import click
-from policies.cli import policy_cli
 
 from internal import config as settings
 from internal.db import make_engine, make_session_factory
@@ -17,9 +16,6 @@ from internal.db import make_engine, make_session_factory
 @click.group(help="Partner portal: the extranet, the staff console and their tools.")
 def main() -> None:
     pass
-
-
-main.add_command(policy_cli, "policy")
 
 
 @main.group(help="Database schema.")
@@ -59,14 +55,12 @@ def demo() -> None:
     pass
 
 
-@demo.command("load", help="Load a deterministic demo manufacturer and its sharing policy.")
+@demo.command("load", help="Load a deterministic demo manufacturer into an empty database.")
 @click.option("--scale", type=click.Choice(["small", "large"]), default="small", show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data is already loaded.")
 @click.option("--seed", type=int, default=20261125, show_default=True)
 def demo_load(scale: str, if_empty: bool, seed: int) -> None:
     from internal.demo import DemoAlreadyLoaded, load_demo
-
-    from policies import load_demo_policy
 
     config = settings.load()
     engine = make_engine(config["DATABASE_URL"])
@@ -83,23 +77,12 @@ def demo_load(scale: str, if_empty: bool, seed: int) -> None:
                 "The database already holds data. Use an empty database "
                 "(or `portal db downgrade` then `portal db upgrade`) to load the demo again."
             ) from None
-        author, approver = _demo_policy_people(session)
-        load_demo_policy(session, author, approver)
         session.commit()
     engine.dispose()
     click.echo(f"Loaded the {scale} demo in {summary.elapsed_seconds:.1f} s:")
     for name, value in summary.counts().items():
         click.echo(f"  {name:>22}: {value:,}")
     _print_logins()
-
-
-def _demo_policy_people(session: object) -> tuple[int, int]:
-    """The demo policy is authored by the policy admin and approved by the buyer (author != approver)."""
-    from internal.demo import staff_account_id
-
-    return staff_account_id(session, "policy.admin@example.com"), staff_account_id(
-        session, "buyer@example.com"
-    )
 
 
 @demo.command("logins", help="Print the demo sign-ins.")
