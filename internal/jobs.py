@@ -27,6 +27,11 @@ _state: dict[str, Any] = {"config": None, "factory": None}
 def configure(config: dict[str, Any]) -> None:
     """Apply the portal's settings to the Celery app (called by both app factories and the worker)."""
     broker = config["CELERY_BROKER_URL"]
+    previous = _state["config"]
+    if previous is not None and previous["CELERY_BROKER_URL"] != broker:
+        # Connection and producer pools remember the broker they were made for: drop them.
+        celery_app.close()
+        celery_app.__dict__.pop("amqp", None)
     if broker:
         celery_app.conf.update(
             broker_url=broker,

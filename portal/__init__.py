@@ -53,7 +53,10 @@ def navigation() -> list[tuple[str, Any]]:
         return []
     items: list[tuple[str, Any]] = []
     if membership.is_supplier:
-        items.append(("supplier.home", _l("Supplier workspace")))
+        items += [
+            ("supplier.home", _l("Supplier workspace")),
+            ("supplier.purchase_orders", _l("Purchase orders")),
+        ]
     if membership.is_customer:
-        items.append(("customer.home", _l("Customer service")))
+        items += [("customer.home", _l("Customer service")), ("customer.orders", _l("Orders"))]
     return items

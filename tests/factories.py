@@ -67,3 +67,87 @@ def csrf_token(client: Any, path: str) -> str:
 def sign_in(client: Any, email: str, password: str = PASSWORD, **kw: Any) -> Any:
     token = csrf_token(client, "/login")
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token}, **kw)
+
+
+def make_site(session: Session, code: str = "PL01", region: str = "EMEA") -> Any:
+    from internal.models import Site, SiteKind
+
+    site = session.query(Site).filter_by(code=code).one_or_none()
+    if site is None:
+        site = Site(code=code, name=f"{code} plant", kind=SiteKind.plant, region=region)
+        session.add(site)
+        session.flush()
+    return site
+
+
+def make_item(session: Session, sku: str, kind: str = "component") -> Any:
+    from decimal import Decimal
+
+    from internal.models import Item, ItemKind
+
+    item = Item(sku=sku, name=f"Part {sku}", kind=ItemKind(kind), standard_cost=Decimal("12.50"))
+    session.add(item)
+    session.flush()
+    return item
+
+
+def make_purchase_order(
+    session: Session, number: str, supplier: Partner, *, days_ago: int = 0, lines: int = 2
+) -> Any:
+    import datetime as dt
+    from decimal import Decimal
+
+    from internal.models import PurchaseOrder, PurchaseOrderLine
+
+    today = dt.date(2026, 11, 25)
+    order = PurchaseOrder(
+        number=number,
+        supplier_id=supplier.id,
+        site_id=make_site(session).id,
+        order_date=today - dt.timedelta(days=days_ago),
+    )
+    for n in range(1, lines + 1):
+        order.lines.append(
+            PurchaseOrderLine(
+                line_no=n,
+                item_id=make_item(session, f"{number}-{n}").id,
+                qty=Decimal(100 * n),
+                unit_price=Decimal("9.99"),
+                need_by=today + dt.timedelta(days=30),
+                shipped_qty=Decimal(0),
+                received_qty=Decimal(0),
+            )
+        )
+    session.add(order)
+    session.flush()
+    return order
+
+
+def make_sales_order(session: Session, number: str, customer: Partner, *, days_ago: int = 0) -> Any:
+    import datetime as dt
+    from decimal import Decimal
+
+    from internal.models import SalesOrder, SalesOrderLine
+
+    today = dt.date(2026, 11, 25)
+    order = SalesOrder(
+        number=number,
+        customer_id=customer.id,
+        site_id=make_site(session).id,
+        order_date=today - dt.timedelta(days=days_ago),
+        requested_date=today + dt.timedelta(days=20),
+        total_amount=Decimal("1999.00"),
+        currency="EUR",
+    )
+    order.lines.append(
+        SalesOrderLine(
+            line_no=1,
+            item_id=make_item(session, f"{number}-1", "finished").id,
+            qty=Decimal(2),
+            unit_price=Decimal("999.50"),
+            shipped_qty=Decimal(0),
+        )
+    )
+    session.add(order)
+    session.flush()
+    return order

@@ -77,7 +77,9 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
     _init_login(app, audience)
     app.register_blueprint(web)
     _register_errors(app)
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=current_locale)
+    app.jinja_env.globals.update(
+        LANGUAGES=LANGUAGES, current_locale=current_locale, status_label=status_label
+    )
 
 
 # -- database --------------------------------------------------------------------------------------
@@ -212,6 +214,30 @@ def set_language() -> Response:
 
 def _is_local(target: str) -> bool:
     return target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+
+#: Document statuses as people read them, in every language.
+STATUS_LABELS = {
+    "open": _l("Open"),
+    "acknowledged": _l("Acknowledged"),
+    "partially_shipped": _l("Partially shipped"),
+    "closed": _l("Closed"),
+    "cancelled": _l("Cancelled"),
+    "accepted": _l("Accepted"),
+    "rejected": _l("Rejected"),
+    "change_proposed": _l("Change proposed"),
+    "received": _l("Received"),
+    "confirmed": _l("Confirmed"),
+    "in_production": _l("In production"),
+    "shipped": _l("Shipped"),
+    "delivered": _l("Delivered"),
+    "invoiced": _l("Invoiced"),
+}
+
+
+def status_label(value: object) -> object:
+    key = str(getattr(value, "value", value))
+    return STATUS_LABELS.get(key, key)
 
 
 # -- errors ----------------------------------------------------------------------------------------

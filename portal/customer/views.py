@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
+from portal.disclosure import one_or_404, page_of
+
 customer = Blueprint("customer", __name__, url_prefix="/customer", template_folder="templates")
 
 
@@ -18,4 +20,17 @@ def _only_customers() -> None:
 
 @customer.get("/")
 def home() -> str:
-    return render_template("customer/home.html", membership=current_user.active_membership)
+    recent = page_of("orders", size=10)
+    return render_template("customer/home.html", membership=current_user.active_membership, recent=recent)
+
+
+@customer.get("/orders")
+def orders() -> str:
+    return render_template("customer/orders.html", orders=page_of("orders"))
+
+
+@customer.get("/orders/<number>")
+def order(number: str) -> str:
+    order = one_or_404("orders", number=number)
+    lines = page_of("order_lines", size=500, order_number=number)
+    return render_template("customer/order.html", order=order, lines=lines)

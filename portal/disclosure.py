@@ -1,0 +1,45 @@
+"""How extranet pages read: through the policy gate, as the signed-in partner, never around it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, request
+from flask_login import current_user
+
+import policies
+from internal.web import db_session
+
+
+def viewer() -> policies.Viewer:
+    membership = current_user.active_membership
+    if membership is None:
+        abort(404)
+    return policies.Viewer(
+        account_id=current_user.account_id,
+        partner_id=membership.partner_id,
+        partner_code=membership.partner_code,
+        partner_kind=membership.partner_kind,
+        groups=membership.groups,
+    )
+
+
+def page_of(dataset: str, *, size: int = 25, **filters: Any) -> policies.Disclosure:
+    """One page of ``dataset``, continuing after the ``after`` cursor in the query string."""
+    after = request.args.get("after") or None
+    try:
+        return policies.disclose(
+            db_session(), viewer(), dataset, filters=filters, page=policies.Page(after=after, size=size)
+        )
+    except policies.UnknownFilter:
+        abort(400)
+
+
+def one_or_404(dataset: str, **filters: Any) -> Any:
+    """The single row the partner may see, or 404: someone else's document does not exist for them."""
+    disclosed = policies.disclose(
+        db_session(), viewer(), dataset, filters=filters, page=policies.Page(size=1)
+    )
+    if not disclosed.rows:
+        abort(404)
+    return disclosed.rows[0]

@@ -1,0 +1,127 @@
+"""Partners read their own documents through the gate; anyone else's is 404; every read is in the ledger."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+import policies
+from internal.models import DisclosureRecord
+from tests.factories import (
+    make_account,
+    make_partner,
+    make_purchase_order,
+    make_sales_order,
+    sign_in,
+)
+
+
+@pytest.fixture
+def world(session):
+    sup_a = make_partner(session, "SUP-601", "supplier")
+    sup_b = make_partner(session, "SUP-602", "supplier")
+    cus_a = make_partner(session, "CUS-601", "customer")
+    cus_b = make_partner(session, "CUS-602", "customer")
+    make_purchase_order(session, "PO-A-1", sup_a, lines=3)
+    make_purchase_order(session, "PO-B-1", sup_b)
+    make_sales_order(session, "SO-A-1", cus_a)
+    make_sales_order(session, "SO-B-1", cus_b)
+    make_account(session, "a@sup601.example.com", partners=(sup_a,))
+    make_account(session, "a@cus601.example.com", partners=(cus_a,))
+    return {"sup_a": sup_a, "sup_b": sup_b, "cus_a": cus_a, "cus_b": cus_b}
+
+
+def test_a_supplier_reads_its_own_purchase_order_with_lines(client, world):
+    sign_in(client, "a@sup601.example.com")
+    page = client.get("/supplier/purchase-orders/PO-A-1")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Purchase order PO-A-1" in body
+    assert body.count("Part PO-A-1-") == 3
+    assert "300 EA" in body
+    assert "PO-B-1" not in client.get("/supplier/purchase-orders").get_data(as_text=True)
+
+
+def test_another_partners_documents_are_404_not_403(client, world):
+    sign_in(client, "a@sup601.example.com")
+    for path in (
+        "/supplier/purchase-orders/PO-B-1",
+        "/supplier/purchase-orders/NO-SUCH",
+        "/customer/orders/SO-A-1",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "There is no page at this address, or it is not yours to see." in response.get_data(
+            as_text=True
+        )
+
+
+def test_a_customer_reads_its_orders_and_not_another_customers(client, world):
+    sign_in(client, "a@cus601.example.com")
+    assert "SO-A-1" in client.get("/customer/").get_data(as_text=True)
+    assert client.get("/customer/orders/SO-A-1").status_code == 200
+    assert client.get("/customer/orders/SO-B-1").status_code == 404
+    assert client.get("/supplier/purchase-orders/PO-A-1").status_code == 404
+
+
+def test_purchase_orders_page_newest_first_with_a_cursor(client, session, world):
+    for n in range(30):
+        make_purchase_order(session, f"PO-A-P{n:02d}", world["sup_a"], days_ago=n + 1, lines=1)
+    sign_in(client, "a@sup601.example.com")
+    first = client.get("/supplier/purchase-orders").get_data(as_text=True)
+    assert first.index("PO-A-1<") < first.index("PO-A-P00") < first.index("PO-A-P23")
+    assert "PO-A-P24" not in first
+    cursor = first.split('data-testid="next-page" href="/supplier/purchase-orders?after=')[1].split('"')[0]
+    second = client.get(f"/supplier/purchase-orders?after={cursor}").get_data(as_text=True)
+    assert "PO-A-P24" in second
+    assert "PO-A-P29" in second
+    assert "PO-A-P23" not in second
+    assert client.get("/supplier/purchase-orders?after=garbage").status_code == 400
+
+
+def test_each_page_view_writes_one_ledger_record_with_row_keys(client, session, world):
+    sign_in(client, "a@sup601.example.com")
+    before = session.scalar(select(DisclosureRecord.id).order_by(DisclosureRecord.id.desc()).limit(1)) or 0
+    client.get("/supplier/purchase-orders/PO-A-1")
+    records = session.scalars(select(DisclosureRecord).where(DisclosureRecord.id > before)).all()
+    assert [r.dataset for r in records] == ["purchase_orders", "purchase_order_lines"]
+    assert records[0].row_keys == [["PO-A-1"]]
+    assert records[1].row_keys == [["PO-A-1", 1], ["PO-A-1", 2], ["PO-A-1", 3]]
+    assert records[1].partner_id == world["sup_a"].id
+    assert records[1].channel == "web"
+    assert records[1].fields["qty"] == "exact"
+
+
+def viewer(partner, kind):
+    return policies.Viewer(
+        account_id=None,
+        partner_id=partner.id,
+        partner_code=partner.code,
+        partner_kind=kind,
+        groups=frozenset(),
+    )
+
+
+def test_the_gate_refuses_unknown_datasets_filters_and_cursors(session, world):
+    v = viewer(world["sup_a"], "supplier")
+    with pytest.raises(policies.UnknownDataset):
+        policies.disclose(session, v, "salaries")
+    with pytest.raises(policies.UnknownFilter, match="use one of number, status"):
+        policies.disclose(session, v, "purchase_orders", filters={"supplier_id": world["sup_b"].id})
+    with pytest.raises(policies.UnknownFilter, match="cursor"):
+        policies.disclose(session, v, "purchase_orders", page=policies.Page(after="bm90LWpzb24"))
+
+
+def test_the_gate_shows_a_customer_nothing_of_supplier_datasets(session, world):
+    wrong_side = viewer(world["cus_a"], "customer")
+    disclosed = policies.disclose(session, wrong_side, "purchase_orders")
+    assert disclosed.rows == ()
+    assert disclosed.columns == ()
+
+
+def test_disclosed_rows_are_immutable_and_carry_only_declared_fields(session, world):
+    disclosed = policies.disclose(session, viewer(world["sup_a"], "supplier"), "purchase_orders")
+    (row,) = disclosed.rows
+    assert set(row) == {"number", "order_date", "status", "deliver_to", "revision", "lines", "currency"}
+    with pytest.raises(TypeError):
+        row["number"] = "changed"  # type: ignore[index]
