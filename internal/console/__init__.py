@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from internal.console.views import console, overview
 from internal.web import init_web
@@ -25,10 +26,9 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
             "app_title": _l("Staff console"),
             "body_class": "console",
             "sign_in_hint": _l("For enterprise staff. Partners sign in on the partner portal."),
-            "nav_items": [
-                ("index", _l("Overview")),
-                ("console.partners", _l("Partners")),
-            ],
+            "nav_items": [("index", _l("Overview")), ("console.partners", _l("Partners"))]
+            if current_user.is_authenticated
+            else [],
         }
 
     return app

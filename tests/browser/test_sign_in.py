@@ -45,11 +45,12 @@ def test_wrong_password_shows_the_error_and_keeps_the_email(page: Page, servers)
 
 def test_supplier_admin_switches_between_their_partners(page: Page, servers):
     sign_in(page, servers.extranet, "supplier.admin@example.com", DEMO_LOGINS[0].password)
-    expect(page.get_by_test_id("supplier-home")).to_contain_text("SUP-001")
+    expect(page.get_by_test_id("active-partner")).to_contain_text("SUP-001")
     switch = page.get_by_test_id("partner-switch")
-    switch.get_by_role("combobox").select_option(label=switch.get_by_role("option").nth(1).inner_text())
+    switch.get_by_role("combobox").select_option(value="SUP-002")
     switch.get_by_role("button").click()
-    expect(page.get_by_test_id("supplier-home")).to_contain_text("SUP-002")
+    expect(page.get_by_text("You are now working for SUP-002.")).to_be_visible()
+    expect(page.get_by_test_id("active-partner")).to_contain_text("SUP-002")
 
 
 def test_chinese_language_choice_translates_the_page(page: Page, servers):

@@ -104,3 +104,10 @@ def test_staff_console_home_shows_figures_and_role(console_client, session):
     body = console_client.get("/").get_data(as_text=True)
     assert 'data-testid="console-home"' in body
     assert 'data-testid="staff-role">Viewer' in body
+
+
+def test_signed_out_visitors_see_no_navigation(client, console_client):
+    for http in (client, console_client):
+        body = http.get("/login").get_data(as_text=True)
+        nav = body.split('data-testid="main-nav">')[1].split("</ul>")[0]
+        assert "nav-link" not in nav
