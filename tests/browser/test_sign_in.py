@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from internal.demo import DEMO_LOGINS
 from playwright.sync_api import Page, expect
+
+from internal.demo import DEMO_LOGINS
 
 pytestmark = pytest.mark.browser
 
