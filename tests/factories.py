@@ -151,3 +151,29 @@ def make_sales_order(session: Session, number: str, customer: Partner, *, days_a
     session.add(order)
     session.flush()
     return order
+
+
+class QueryCounter:
+    """Counts the SQL statements a block of code sends (the way to pin N+1 regressions)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.statements: list[str] = []
+
+    def _count(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.statements.append(statement)
+
+    def __enter__(self) -> QueryCounter:
+        from sqlalchemy import event
+
+        event.listen(self.connection, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.connection, "before_cursor_execute", self._count)
+
+    @property
+    def count(self) -> int:
+        return sum(1 for s in self.statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")))

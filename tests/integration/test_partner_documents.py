@@ -125,3 +125,19 @@ def test_disclosed_rows_are_immutable_and_carry_only_declared_fields(session, wo
     assert set(row) == {"number", "order_date", "status", "deliver_to", "revision", "lines", "currency"}
     with pytest.raises(TypeError):
         row["number"] = "changed"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("orders", [1, 30])
+def test_the_purchase_order_list_costs_the_same_queries_whatever_its_length(
+    client, session, connection, world, orders
+):
+    from tests.factories import QueryCounter
+
+    for n in range(orders):
+        make_purchase_order(session, f"PO-A-Q{n:02d}", world["sup_a"], days_ago=n + 1, lines=2)
+    sign_in(client, "a@sup601.example.com")
+    client.get("/supplier/purchase-orders")  # warm: the session's last-seen stamp is written once a minute
+    with QueryCounter(connection) as counter:
+        assert client.get("/supplier/purchase-orders").status_code == 200
+    # Session, account, memberships, partners, groups, the gate's one query and its one ledger insert.
+    assert counter.count == 7, counter.statements
