@@ -88,6 +88,8 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
 def _init_database(app: Flask, config: dict[str, Any]) -> None:
     bind: Engine | Connection = config.get("DATABASE_BIND") or make_engine(config["DATABASE_URL"])
     app.extensions["portal_db"] = make_session_factory(bind)
+    #: The engine this app made (None when bound to a caller's connection); dispose_database closes it.
+    app.extensions["portal_engine"] = bind if isinstance(bind, Engine) else None
 
     @app.after_request
     def _commit(response: Response) -> Response:
@@ -123,6 +125,13 @@ def db_session() -> Session:
         g.db = factory()
     db: Session = g.db
     return db
+
+
+def dispose_database(app: Flask) -> None:
+    """Close the app's connection pool (tests and embedding servers that outlive their apps)."""
+    engine: Engine | None = app.extensions.get("portal_engine")
+    if engine is not None:
+        engine.dispose()
 
 
 def after_commit(callback: Callable[[], object]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from internal.web import dispose_database
 from tests.conftest import scratch_database
 
 CHROMIUM = "/usr/bin/chromium"
@@ -76,3 +77,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         finally:
             for server in running:
                 server.shutdown()
+                server.server_close()
+            for app in apps:
+                dispose_database(app)
