@@ -1,0 +1,112 @@
+"""Suppliers answer purchase orders line by line: accept, reject with a reason, or propose a change.
+
+Services take the session and the acting account and partner, check the partner owns the document,
+flush, and never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from internal.models import (
+    LineStatus,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderLineResponse,
+    PurchaseOrderStatus,
+    ResponseAction,
+)
+
+ANSWERABLE = (PurchaseOrderStatus.open, PurchaseOrderStatus.acknowledged)
+
+
+class DocumentNotFound(LookupError):
+    """No such document for this partner; someone else's document does not exist for them."""
+
+
+class AnswerRefused(ValueError):
+    """The answer cannot be taken as given; the message says what to change."""
+
+
+class LineChanged(Exception):
+    """Someone else answered or the buyer changed the line since it was shown: reload and try again."""
+
+
+def _line(session: Session, partner_id: int, po_number: str, line_no: int) -> PurchaseOrderLine:
+    line = session.scalar(
+        select(PurchaseOrderLine)
+        .join(PurchaseOrder)
+        .where(
+            PurchaseOrder.number == po_number,
+            PurchaseOrder.supplier_id == partner_id,
+            PurchaseOrderLine.line_no == line_no,
+        )
+    )
+    if line is None:
+        raise DocumentNotFound(f"{po_number}/{line_no}")
+    return line
+
+
+def acknowledge_line(
+    session: Session,
+    *,
+    account_id: int,
+    partner_id: int,
+    po_number: str,
+    line_no: int,
+    expected_version: int,
+    action: str,
+    reason: str = "",
+    proposed_qty: Decimal | None = None,
+    proposed_date: dt.date | None = None,
+) -> PurchaseOrderLine:
+    """Record the supplier's answer to one line, unless the line changed since ``expected_version``."""
+    line = _line(session, partner_id, po_number, line_no)
+    order = line.order
+    if order.status not in ANSWERABLE:
+        raise AnswerRefused(f"Purchase order {po_number} is {order.status.value} and takes no more answers.")
+    if line.version != expected_version:
+        raise LineChanged(f"{po_number}/{line_no}")
+    kind = ResponseAction(action)
+    reason = reason.strip()
+    if kind is ResponseAction.reject and not reason:
+        raise AnswerRefused("Give a reason for rejecting the line.")
+    if kind is ResponseAction.propose:
+        if proposed_qty is None and proposed_date is None:
+            raise AnswerRefused("Propose a different quantity, a different date, or both.")
+        if proposed_qty is not None and proposed_qty <= 0:
+            raise AnswerRefused("A proposed quantity must be above zero.")
+        if proposed_qty == line.qty and proposed_date in (None, line.need_by):
+            raise AnswerRefused("The proposal is the same as the order: accept the line instead.")
+    with session.no_autoflush:  # the one flush below is where a concurrent answer shows
+        line.status = {
+            ResponseAction.accept: LineStatus.accepted,
+            ResponseAction.reject: LineStatus.rejected,
+            ResponseAction.propose: LineStatus.change_proposed,
+        }[kind]
+        line.responses.append(
+            PurchaseOrderLineResponse(
+                account_id=account_id,
+                action=kind,
+                reason=reason,
+                proposed_qty=proposed_qty,
+                proposed_date=proposed_date,
+            )
+        )
+    try:
+        # The UPDATE carries "WHERE version = expected": a concurrent answer makes it match no row.
+        session.flush()
+    except StaleDataError as error:
+        raise LineChanged(f"{po_number}/{line_no}") from error
+    if (
+        all(other.status is not LineStatus.open for other in order.lines)
+        and order.status is PurchaseOrderStatus.open
+    ):
+        order.status = PurchaseOrderStatus.acknowledged
+        session.flush()
+    return line
