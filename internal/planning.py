@@ -1,0 +1,243 @@
+"""Collaborative planning: a supplier commits quantities against the published forecast.
+
+A commit below the supplier's share of the forecast by more than the tolerance is a shortfall, above
+it a surplus; both sides see the flag. Commits can be revised until their week is frozen. A whole
+horizon can be uploaded as CSV or XLSX: every row is checked first, and one bad row stores nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from internal.models import (
+    CommitStatus,
+    ForecastBucket,
+    ForecastCommit,
+    ForecastPlan,
+    Item,
+    PlanStatus,
+    Site,
+    SourceListEntry,
+)
+
+DEFAULT_TOLERANCE = Decimal("0.10")
+COLUMNS = ("sku", "site", "week", "qty", "comment")
+MAX_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class CommitEntry:
+    sku: str
+    site: str
+    week: dt.date
+    qty: Decimal
+    comment: str = ""
+    #: Where the entry came from in an upload (for error messages); 0 for a form.
+    row: int = 0
+
+
+class CommitRefused(ValueError):
+    """Nothing was stored; ``errors`` names each row and what to fix."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors[:5]))
+        self.errors = errors
+
+
+def classify(committed: Decimal, forecast: Decimal, tolerance: Decimal = DEFAULT_TOLERANCE) -> CommitStatus:
+    if committed < forecast * (1 - tolerance):
+        return CommitStatus.shortfall
+    if committed > forecast * (1 + tolerance):
+        return CommitStatus.surplus
+    return CommitStatus.ok
+
+
+def published_plan(session: Session) -> ForecastPlan | None:
+    return session.scalar(
+        select(ForecastPlan)
+        .where(ForecastPlan.status == PlanStatus.published)
+        .order_by(ForecastPlan.version.desc())
+    )
+
+
+def commit_forecast(
+    session: Session,
+    *,
+    account_id: int,
+    partner_id: int,
+    entries: Iterable[CommitEntry],
+    tolerance: Decimal = DEFAULT_TOLERANCE,
+) -> list[ForecastCommit]:
+    """Store or revise commits against the published plan; all entries or none."""
+    entries = list(entries)
+    plan = published_plan(session)
+    if plan is None:
+        raise CommitRefused(["There is no published forecast to commit against."])
+    if not entries:
+        raise CommitRefused(["There is nothing to commit."])
+    items = dict(
+        session.execute(select(Item.sku, Item.id).where(Item.sku.in_({e.sku for e in entries}))).all()
+    )
+    sites = dict(
+        session.execute(select(Site.code, Site.id).where(Site.code.in_({e.site for e in entries}))).all()
+    )
+    #: item id to the supplier's share of its demand (0 to 1), for the items this supplier is approved for.
+    shares = {
+        item_id: share / 100
+        for item_id, share in session.execute(
+            select(SourceListEntry.item_id, SourceListEntry.share_pct).where(
+                SourceListEntry.supplier_id == partner_id, SourceListEntry.item_id.in_(items.values())
+            )
+        ).all()
+    }
+    horizon_end = plan.horizon_start + dt.timedelta(weeks=plan.weeks)
+    errors: list[str] = []
+    seen: set[tuple[int, int, dt.date]] = set()
+    for e in entries:
+        where = f"row {e.row}: " if e.row else ""
+        item_id, site_id = items.get(e.sku), sites.get(e.site)
+        if item_id is None or item_id not in shares:
+            errors.append(f"{where}{e.sku} is not an item you supply.")
+        if site_id is None:
+            errors.append(f"{where}there is no site {e.site!r}.")
+        if e.week.weekday() != 0:
+            errors.append(f"{where}{e.week} is not a Monday; weeks start on Monday.")
+        elif not plan.horizon_start <= e.week < horizon_end:
+            errors.append(
+                f"{where}{e.week} is outside the plan's horizon ({plan.horizon_start} to {horizon_end})."
+            )
+        elif plan.frozen_until and e.week <= plan.frozen_until:
+            errors.append(f"{where}the week of {e.week} is frozen and takes no more commits.")
+        if e.qty < 0:
+            errors.append(f"{where}the quantity cannot be negative.")
+        key = (item_id or 0, site_id or 0, e.week)
+        if item_id and site_id and key in seen:
+            errors.append(f"{where}{e.sku} at {e.site} for {e.week} appears twice.")
+        seen.add(key)
+    if errors:
+        raise CommitRefused(errors)
+
+    forecast = {
+        (item_id, site_id, week): qty
+        for item_id, site_id, week, qty in session.execute(
+            select(
+                ForecastBucket.item_id,
+                ForecastBucket.site_id,
+                ForecastBucket.week_start,
+                func.sum(ForecastBucket.qty),
+            )
+            .where(ForecastBucket.plan_id == plan.id, ForecastBucket.item_id.in_([k[0] for k in seen]))
+            .group_by(ForecastBucket.item_id, ForecastBucket.site_id, ForecastBucket.week_start)
+        ).all()
+    }
+    existing = {
+        (c.item_id, c.site_id, c.week_start): c
+        for c in session.scalars(
+            select(ForecastCommit).where(
+                ForecastCommit.plan_id == plan.id,
+                ForecastCommit.supplier_id == partner_id,
+                ForecastCommit.item_id.in_([k[0] for k in seen]),
+            )
+        )
+    }
+    stored = []
+    for e in entries:
+        key = (items[e.sku], sites[e.site], e.week)
+        expected = (Decimal(forecast.get(key, 0)) * shares[key[0]]).quantize(Decimal("0.001"))
+        status = classify(e.qty, expected, tolerance)
+        commit = existing.get(key)
+        if commit is None:
+            commit = ForecastCommit(
+                plan_id=plan.id, supplier_id=partner_id, item_id=key[0], site_id=key[1], week_start=e.week
+            )
+            session.add(commit)
+        else:
+            commit.revision += 1
+        commit.committed_qty, commit.forecast_qty, commit.status = e.qty, expected, status
+        commit.comment, commit.account_id = e.comment.strip()[:400], account_id
+        stored.append(commit)
+    session.flush()
+    return stored
+
+
+def read_upload(filename: str, content: bytes) -> list[CommitEntry]:
+    """Entries from a CSV or XLSX file with the columns sku, site, week, qty and (optional) comment."""
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        rows = _xlsx_rows(content)
+    elif name.endswith(".csv"):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CommitRefused(
+                ["The CSV file is not UTF-8 text; save it as 'CSV UTF-8' and upload again."]
+            ) from None
+        rows = list(csv.reader(io.StringIO(text)))
+    else:
+        raise CommitRefused([f"{filename}: upload a .csv or .xlsx file."])
+    if not rows:
+        raise CommitRefused(["The file is empty."])
+    header = [str(h or "").strip().lower() for h in rows[0]]
+    missing = [c for c in COLUMNS[:4] if c not in header]
+    if missing:
+        raise CommitRefused([f"The first row must name the columns; missing: {', '.join(missing)}."])
+    if len(rows) - 1 > MAX_ROWS:
+        raise CommitRefused([f"The file has {len(rows) - 1} rows; upload at most {MAX_ROWS} at a time."])
+    at = {c: header.index(c) for c in COLUMNS if c in header}
+    entries, errors = [], []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(str(v or "").strip() for v in row):
+            continue
+        cell = {c: (row[i] if i < len(row) else None) for c, i in at.items()}
+        try:
+            week = _date(cell["week"])
+        except ValueError:
+            errors.append(f"row {number}: week {cell['week']!r} is not a date like 2026-12-07.")
+            continue
+        try:
+            qty = Decimal(str(cell["qty"]).strip())
+        except InvalidOperation:
+            errors.append(f"row {number}: qty {cell['qty']!r} is not a number.")
+            continue
+        entries.append(
+            CommitEntry(
+                sku=str(cell["sku"] or "").strip(),
+                site=str(cell["site"] or "").strip(),
+                week=week,
+                qty=qty,
+                comment=str(cell.get("comment") or ""),
+                row=number,
+            )
+        )
+    if errors:
+        raise CommitRefused(errors)
+    return entries
+
+
+def _date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value).strip())
+
+
+def _xlsx_rows(content: bytes) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds of error for a file that is not a workbook
+        raise CommitRefused(["The file is not a readable .xlsx workbook."]) from None
+    sheet = book.worksheets[0]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    book.close()
+    return rows
