@@ -59,4 +59,6 @@ def navigation() -> list[tuple[str, Any]]:
         ]
     if membership.is_customer:
         items += [("customer.home", _l("Customer service")), ("customer.orders", _l("Orders"))]
+    if membership.is_partner_admin:
+        items.append(("partner_auth.team", _l("Team")))
     return items

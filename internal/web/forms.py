@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from internal.accounts import MIN_PASSWORD_LENGTH
+from internal.models import MembershipRole
 
 
 class LoginForm(FlaskForm):
@@ -45,4 +47,23 @@ class PasswordChangeForm(FlaskForm):
         _l("Repeat the new password"),
         validators=[EqualTo("new", message=_l("The two new passwords differ."))],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(_l("Enter the e-mail address to invite.")),
+            Email(_l("Enter a valid e-mail address, like name@company.com."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice(MembershipRole.user.value, _l("User")),
+            SelectChoice(MembershipRole.partner_admin.value, _l("Partner admin")),
+        ],
+        default=MembershipRole.user.value,
     )

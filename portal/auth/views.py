@@ -7,8 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from internal import accounts, invitations
-from internal.web import db_session
+from internal import accounts, invitations, jobs
+from internal import team as team_service
+from internal.web import after_commit, db_session
+from internal.web.forms import InviteForm
 from portal.auth.forms import AcceptInvitationForm
 
 partner_auth = Blueprint("partner_auth", __name__, template_folder="templates")
@@ -46,3 +48,64 @@ def accept_invitation(token: str) -> Response | str | tuple[str, int]:
             return redirect(url_for("auth.login"))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("portal_auth/accept_invitation.html", form=form, invitation=invitation), status
+
+
+def _admin_partner_id() -> int:
+    membership = current_user.active_membership
+    if membership is None or not membership.is_partner_admin:
+        abort(404)
+    return membership.partner_id
+
+
+@partner_auth.route("/team", methods=["GET", "POST"])
+@login_required
+def team() -> Response | str | tuple[str, int]:
+    partner_id = _admin_partner_id()
+    db = db_session()
+    form = InviteForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            invitation, token = invitations.invite(
+                db,
+                partner_id=partner_id,
+                email=form.email.data or "",
+                role=form.role.data,
+                invited_by_id=current_user.account_id,
+            )
+        except invitations.InvitationError as error:
+            form.email.errors = [str(error)]
+        else:
+            invitation_id = invitation.id
+            after_commit(lambda: jobs.send_invitation.delay(invitation_id, token))
+            flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
+            return redirect(url_for("partner_auth.team"))
+    if form.errors:
+        status = 400
+    people = team_service.members(db, actor_id=current_user.account_id, partner_id=partner_id)
+    return render_template("portal_auth/team.html", members=people, form=form), status
+
+
+@partner_auth.post("/team/<int:membership_id>/<any(role, deactivate, reactivate):change>")
+@login_required
+def change_member(membership_id: int, change: str) -> Response:
+    partner_id = _admin_partner_id()
+    args = {"actor_id": current_user.account_id, "partner_id": partner_id, "membership_id": membership_id}
+    try:
+        if change == "role":
+            role = request.form.get("role", "")
+            if role not in {"user", "partner_admin"}:
+                abort(400)
+            team_service.set_role(db_session(), role=role, **args)
+            flash(_("The role was changed."), "success")
+        elif change == "deactivate":
+            team_service.deactivate(db_session(), **args)
+            flash(_("The user was deactivated and signed out everywhere."), "success")
+        else:
+            team_service.reactivate(db_session(), **args)
+            flash(_("The user was reactivated."), "success")
+    except team_service.MemberNotFound:
+        abort(404)
+    except team_service.TeamChangeRefused as refused:
+        flash(str(refused), "danger")
+    return redirect(url_for("partner_auth.team"))

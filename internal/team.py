@@ -1,0 +1,126 @@
+"""A partner-admin manages their own partner's users: list, change role, deactivate.
+
+Every function checks that the actor is an active partner-admin of that partner; a membership of
+another partner is reported as not found. Results are plain values, never ORM objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from internal.accounts import end_all_sessions
+from internal.models import Account, Membership, MembershipRole
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    membership_id: int
+    name: str
+    email: str
+    role: str
+    active: bool
+    last_login_at: str | None
+
+
+class TeamChangeRefused(ValueError):
+    """The change is not allowed; the message says why."""
+
+
+class NotPartnerAdmin(PermissionError):
+    """The actor is not a partner-admin of this partner."""
+
+
+class MemberNotFound(LookupError):
+    """No such membership in this partner."""
+
+
+def _require_admin(session: Session, actor_id: int, partner_id: int) -> None:
+    ok = session.scalar(
+        select(Membership.id).where(
+            Membership.account_id == actor_id,
+            Membership.partner_id == partner_id,
+            Membership.role == MembershipRole.partner_admin,
+            Membership.active.is_(True),
+        )
+    )
+    if ok is None:
+        raise NotPartnerAdmin(partner_id)
+
+
+def members(session: Session, *, actor_id: int, partner_id: int) -> tuple[Member, ...]:
+    _require_admin(session, actor_id, partner_id)
+    rows = session.execute(
+        select(Membership, Account)
+        .join(Account, Account.id == Membership.account_id)
+        .where(Membership.partner_id == partner_id)
+        .order_by(Membership.active.desc(), Account.name)
+    ).all()
+    return tuple(
+        Member(
+            membership_id=m.id,
+            name=a.name,
+            email=a.email,
+            role=m.role.value,
+            active=m.active and a.active,
+            last_login_at=a.last_login_at.isoformat() if a.last_login_at else None,
+        )
+        for m, a in rows
+    )
+
+
+def _membership(session: Session, partner_id: int, membership_id: int) -> Membership:
+    membership = session.get(Membership, membership_id)
+    if membership is None or membership.partner_id != partner_id:
+        raise MemberNotFound(membership_id)
+    return membership
+
+
+def _other_active_admins(session: Session, partner_id: int, membership_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(
+                Membership.partner_id == partner_id,
+                Membership.role == MembershipRole.partner_admin,
+                Membership.active.is_(True),
+                Membership.id != membership_id,
+            )
+        )
+        or 0
+    )
+
+
+def set_role(session: Session, *, actor_id: int, partner_id: int, membership_id: int, role: str) -> None:
+    _require_admin(session, actor_id, partner_id)
+    membership = _membership(session, partner_id, membership_id)
+    new_role = MembershipRole(role)
+    if (
+        membership.role is MembershipRole.partner_admin
+        and new_role is not MembershipRole.partner_admin
+        and not _other_active_admins(session, partner_id, membership_id)
+    ):
+        raise TeamChangeRefused("A partner needs at least one partner admin: make someone else admin first.")
+    membership.role = new_role
+    session.flush()
+
+
+def deactivate(session: Session, *, actor_id: int, partner_id: int, membership_id: int) -> None:
+    """Deactivate a colleague's membership; their sessions end at once."""
+    _require_admin(session, actor_id, partner_id)
+    membership = _membership(session, partner_id, membership_id)
+    if membership.account_id == actor_id:
+        raise TeamChangeRefused("You cannot deactivate yourself; ask another partner admin.")
+    membership.active = False
+    session.flush()
+    # Sessions hold no per-partner state worth keeping: end them all so access stops now.
+    end_all_sessions(session, membership.account_id)
+
+
+def reactivate(session: Session, *, actor_id: int, partner_id: int, membership_id: int) -> None:
+    _require_admin(session, actor_id, partner_id)
+    _membership(session, partner_id, membership_id).active = True
+    session.flush()
