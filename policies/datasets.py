@@ -68,6 +68,8 @@ _pol_fields: dict[str, ColumnElement[Any]] = {
     "need_by": PurchaseOrderLine.need_by,
     "status": PurchaseOrderLine.status,
     "shipped_qty": PurchaseOrderLine.shipped_qty,
+    #: The line's version: an answer names the version it was given to, so a stale answer is caught.
+    "version": PurchaseOrderLine.version,
 }
 _pol_order = ((PurchaseOrder.id, int), (PurchaseOrderLine.line_no, int))
 

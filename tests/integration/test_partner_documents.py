@@ -8,6 +8,7 @@ from sqlalchemy import select
 import policies
 from internal.models import DisclosureRecord
 from tests.factories import (
+    csrf_token,
     make_account,
     make_partner,
     make_purchase_order,
@@ -141,3 +142,46 @@ def test_the_purchase_order_list_costs_the_same_queries_whatever_its_length(
         assert client.get("/supplier/purchase-orders").status_code == 200
     # Session, account, memberships, partners, groups, the gate's one query and its one ledger insert.
     assert counter.count == 7, counter.statements
+
+
+def answer(client, number, line_no, **data):
+    token = csrf_token(client, f"/supplier/purchase-orders/{number}")
+    return client.post(
+        f"/supplier/purchase-orders/{number}/lines/{line_no}",
+        data={"csrf_token": token, **data},
+        follow_redirects=True,
+    )
+
+
+def test_a_supplier_answers_lines_on_the_purchase_order_page(client, session, world):
+    from internal.models import LineStatus, PurchaseOrder
+
+    sign_in(client, "a@sup601.example.com")
+    assert "Your answer to line 1 was saved." in answer(
+        client, "PO-A-1", 1, action="accept", version="1"
+    ).get_data(as_text=True)
+    page = answer(
+        client, "PO-A-1", 2, action="propose", proposed_qty="150", proposed_date="2027-01-08", version="1"
+    )
+    assert "Your answer to line 2 was saved." in page.get_data(as_text=True)
+    stale = answer(client, "PO-A-1", 1, action="reject", reason="late", version="1").get_data(as_text=True)
+    assert "Line 1 changed since you opened this page" in stale
+    refused = answer(client, "PO-A-1", 3, action="reject", version="1").get_data(as_text=True)
+    assert "Line 3: Give a reason for rejecting the line." in refused
+    order = session.scalar(select(PurchaseOrder).where(PurchaseOrder.number == "PO-A-1"))
+    session.refresh(order)
+    assert [line.status for line in order.lines] == [
+        LineStatus.accepted,
+        LineStatus.change_proposed,
+        LineStatus.open,
+    ]
+
+
+def test_answering_another_suppliers_line_is_404(client, world):
+    sign_in(client, "a@sup601.example.com")
+    token = csrf_token(client, "/supplier/purchase-orders/PO-A-1")
+    response = client.post(
+        "/supplier/purchase-orders/PO-B-1/lines/1",
+        data={"csrf_token": token, "action": "accept", "version": "1"},
+    )
+    assert response.status_code == 404
