@@ -11,10 +11,20 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.orm import Session
 
-from internal.models import Account, AccountSession, LoginFailure, Membership, Partner, PartnerStatus, utcnow
+from internal.models import (
+    Account,
+    AccountSession,
+    LoginFailure,
+    Membership,
+    Partner,
+    PartnerGroup,
+    PartnerStatus,
+    partner_group_member,
+    utcnow,
+)
 from internal.passwords import hash_password, needs_rehash, verify_password
 
 #: Failed sign-ins for one e-mail from one address before that pair is throttled.
@@ -190,54 +200,89 @@ def _session_row(session: Session, token: str) -> AccountSession | None:
     return session.scalar(select(AccountSession).where(AccountSession.token_hash == token_hash(token)))
 
 
+# Built once: load_user runs on every request, and building a statement costs more than running it.
+_SESSION_WITH_ACCOUNT = (
+    select(
+        AccountSession.id,
+        AccountSession.audience,
+        AccountSession.expires_at,
+        AccountSession.last_seen_at,
+        AccountSession.active_partner_id,
+        Account.id.label("account_id"),
+        Account.email,
+        Account.name,
+        Account.is_staff,
+        Account.staff_role,
+        Account.locale,
+        Account.active,
+    )
+    .join(Account, Account.id == AccountSession.account_id)
+    .where(AccountSession.token_hash == bindparam("token_hash"))
+)
+_MEMBERSHIPS = (
+    select(Membership.partner_id, Membership.role, Partner.code, Partner.name, Partner.kind)
+    .join(Partner, Partner.id == Membership.partner_id)
+    .where(
+        Membership.account_id == bindparam("account_id"),
+        Membership.active.is_(True),
+        Partner.status == PartnerStatus.active,
+    )
+    .order_by(Partner.code)
+)
+_GROUPS = (
+    select(partner_group_member.c.partner_id, PartnerGroup.name)
+    .join(PartnerGroup, PartnerGroup.id == partner_group_member.c.group_id)
+    .where(partner_group_member.c.partner_id.in_(bindparam("partner_ids", expanding=True)))
+)
+
+
 def load_user(session: Session, token: str, *, audience: str) -> SignedInUser | None:
-    """The signed-in user for a cookie's token, or None when the session ended, expired or is foreign."""
-    row = _session_row(session, token)
+    """The signed-in user for a cookie's token, or None when the session ended, expired or is foreign.
+
+    Runs on every request, so it reads plain rows (session with account, then memberships with their
+    partners and groups) rather than loading ORM objects.
+    """
+    row = session.execute(_SESSION_WITH_ACCOUNT, {"token_hash": token_hash(token)}).one_or_none()
     now = utcnow()
-    if row is None or row.audience != audience:
+    if row is None or row.audience != audience or not row.active:
         return None
     if row.expires_at <= now:
-        session.delete(row)
-        session.flush()
+        session.execute(delete(AccountSession).where(AccountSession.id == row.id))
         return None
-    account = session.scalar(
-        select(Account)
-        .where(Account.id == row.account_id)
-        .options(
-            selectinload(Account.memberships).selectinload(Membership.partner).selectinload(Partner.groups)
-        )
-    )
-    if account is None or not account.active:
-        return None
+    found = session.execute(_MEMBERSHIPS, {"account_id": row.account_id}).all()
+    groups: dict[int, set[str]] = {}
+    if found:
+        for partner_id, group in session.execute(_GROUPS, {"partner_ids": [m.partner_id for m in found]}):
+            groups.setdefault(partner_id, set()).add(group)
     memberships = tuple(
         MembershipView(
             partner_id=m.partner_id,
-            partner_code=m.partner.code,
-            partner_name=m.partner.name,
-            partner_kind=m.partner.kind.value,
+            partner_code=m.code,
+            partner_name=m.name,
+            partner_kind=m.kind.value,
             role=m.role.value,
-            groups=frozenset(g.name for g in m.partner.groups),
+            groups=frozenset(groups.get(m.partner_id, ())),
         )
-        for m in sorted(account.memberships, key=lambda m: m.partner.code)
-        if m.active and m.partner.status is PartnerStatus.active
+        for m in found
     )
     if audience == "extranet" and not memberships:
         return None
     active = row.active_partner_id
+    changes: dict[str, object] = {}
     if audience == "extranet" and active not in {m.partner_id for m in memberships}:
-        active = memberships[0].partner_id
-        row.active_partner_id = active
+        active = changes["active_partner_id"] = memberships[0].partner_id
     if now - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = now
-    session.flush()
+        changes["last_seen_at"] = now
+    if changes:
+        session.execute(update(AccountSession).where(AccountSession.id == row.id).values(**changes))
     return SignedInUser(
         token=token,
-        account_id=account.id,
-        email=account.email,
-        name=account.name,
-        is_staff=account.is_staff,
-        staff_role=account.staff_role.value if account.staff_role else None,
-        locale=account.locale,
+        account_id=row.account_id,
+        email=row.email,
+        name=row.name,
+        is_staff=row.is_staff,
+        staff_role=row.staff_role.value if row.staff_role else None,
+        locale=row.locale,
         audience=audience,
         memberships=memberships,
         active_partner_id=active,
