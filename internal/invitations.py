@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,17 +34,19 @@ def invite(
     try:
         email = normalize_email(validate_email(email, check_deliverability=False).normalized)
     except EmailNotValidError as error:
-        raise InvitationError(f"{email!r} is not a valid e-mail address: {error}") from None
+        raise InvitationError(
+            _l("%(email)s is not a valid e-mail address: %(error)s", email=repr(email), error=error)
+        ) from None
     partner = session.get(Partner, partner_id)
     if partner is None or partner.status is not PartnerStatus.active:
-        raise InvitationError("This partner does not exist or is suspended.")
+        raise InvitationError(_l("This partner does not exist or is suspended."))
     already = session.scalar(
         select(Membership)
         .join(Account)
         .where(Account.email == email, Membership.partner_id == partner_id, Membership.active.is_(True))
     )
     if already is not None:
-        raise InvitationError(f"{email} is already a user of {partner.code}.")
+        raise InvitationError(_l("%(email)s is already a user of %(code)s.", email=email, code=partner.code))
     token = secrets.token_urlsafe(32)
     now = utcnow()
     invitation = Invitation(
@@ -72,7 +75,7 @@ def accept(session: Session, token: str, *, name: str, password: str) -> Account
     """Accept an invitation: create the account (or add the membership to an existing one)."""
     invitation = find_invitation(session, token)
     if invitation is None:
-        raise InvitationError("This invitation link has expired or was already used.")
+        raise InvitationError(_l("This invitation link has expired or was already used."))
     account = session.scalar(select(Account).where(Account.email == invitation.email))
     if account is None:
         check_new_password(password, email=invitation.email)

@@ -13,7 +13,9 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -47,8 +49,8 @@ class CommitEntry:
 class CommitRefused(ValueError):
     """Nothing was stored; ``errors`` names each row and what to fix."""
 
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors[:5]))
+    def __init__(self, errors: list[Any]) -> None:
+        super().__init__("; ".join(str(e) for e in errors[:5]))
         self.errors = errors
 
 
@@ -80,9 +82,9 @@ def commit_forecast(
     entries = list(entries)
     plan = published_plan(session)
     if plan is None:
-        raise CommitRefused(["There is no published forecast to commit against."])
+        raise CommitRefused([_l("There is no published forecast to commit against.")])
     if not entries:
-        raise CommitRefused(["There is nothing to commit."])
+        raise CommitRefused([_l("There is nothing to commit.")])
     items = dict(
         session.execute(select(Item.sku, Item.id).where(Item.sku.in_({e.sku for e in entries}))).all()
     )
@@ -99,28 +101,50 @@ def commit_forecast(
         ).all()
     }
     horizon_end = plan.horizon_start + dt.timedelta(weeks=plan.weeks)
-    errors: list[str] = []
+    errors: list[Any] = []
     seen: set[tuple[int, int, dt.date]] = set()
     for e in entries:
-        where = f"row {e.row}: " if e.row else ""
+        where = _l("row %(n)s: ", n=e.row) if e.row else ""
         item_id, site_id = items.get(e.sku), sites.get(e.site)
         if item_id is None or item_id not in shares:
-            errors.append(f"{where}{e.sku} is not an item you supply.")
+            errors.append(_l("%(where)s%(sku)s is not an item you supply.", where=where, sku=e.sku))
         if site_id is None:
-            errors.append(f"{where}there is no site {e.site!r}.")
+            errors.append(_l("%(where)sthere is no site %(site)s.", where=where, site=repr(e.site)))
         if e.week.weekday() != 0:
-            errors.append(f"{where}{e.week} is not a Monday; weeks start on Monday.")
+            errors.append(
+                _l("%(where)s%(week)s is not a Monday; weeks start on Monday.", where=where, week=e.week)
+            )
         elif not plan.horizon_start <= e.week < horizon_end:
             errors.append(
-                f"{where}{e.week} is outside the plan's horizon ({plan.horizon_start} to {horizon_end})."
+                _l(
+                    "%(where)s%(week)s is outside the plan's horizon (%(start)s to %(end)s).",
+                    where=where,
+                    week=e.week,
+                    start=plan.horizon_start,
+                    end=horizon_end,
+                )
             )
         elif plan.frozen_until and e.week <= plan.frozen_until:
-            errors.append(f"{where}the week of {e.week} is frozen and takes no more commits.")
+            errors.append(
+                _l(
+                    "%(where)sthe week of %(week)s is frozen and takes no more commits.",
+                    where=where,
+                    week=e.week,
+                )
+            )
         if e.qty < 0:
-            errors.append(f"{where}the quantity cannot be negative.")
+            errors.append(_l("%(where)sthe quantity cannot be negative.", where=where))
         key = (item_id or 0, site_id or 0, e.week)
         if item_id and site_id and key in seen:
-            errors.append(f"{where}{e.sku} at {e.site} for {e.week} appears twice.")
+            errors.append(
+                _l(
+                    "%(where)s%(sku)s at %(site)s for %(week)s appears twice.",
+                    where=where,
+                    sku=e.sku,
+                    site=e.site,
+                    week=e.week,
+                )
+            )
         seen.add(key)
     if errors:
         raise CommitRefused(errors)
@@ -182,15 +206,25 @@ def read_upload(filename: str, content: bytes) -> list[CommitEntry]:
             ) from None
         rows = list(csv.reader(io.StringIO(text)))
     else:
-        raise CommitRefused([f"{filename}: upload a .csv or .xlsx file."])
+        raise CommitRefused([_l("%(filename)s: upload a .csv or .xlsx file.", filename=filename)])
     if not rows:
-        raise CommitRefused(["The file is empty."])
+        raise CommitRefused([_l("The file is empty.")])
     header = [str(h or "").strip().lower() for h in rows[0]]
     missing = [c for c in COLUMNS[:4] if c not in header]
     if missing:
-        raise CommitRefused([f"The first row must name the columns; missing: {', '.join(missing)}."])
+        raise CommitRefused(
+            [_l("The first row must name the columns; missing: %(missing)s.", missing=", ".join(missing))]
+        )
     if len(rows) - 1 > MAX_ROWS:
-        raise CommitRefused([f"The file has {len(rows) - 1} rows; upload at most {MAX_ROWS} at a time."])
+        raise CommitRefused(
+            [
+                _l(
+                    "The file has %(count)s rows; upload at most %(max_rows)s at a time.",
+                    count=len(rows) - 1,
+                    max_rows=MAX_ROWS,
+                )
+            ]
+        )
     at = {c: header.index(c) for c in COLUMNS if c in header}
     entries, errors = [], []
     for number, row in enumerate(rows[1:], start=2):
@@ -200,12 +234,20 @@ def read_upload(filename: str, content: bytes) -> list[CommitEntry]:
         try:
             week = _date(cell["week"])
         except ValueError:
-            errors.append(f"row {number}: week {cell['week']!r} is not a date like 2026-12-07.")
+            errors.append(
+                _l(
+                    "row %(number)s: week %(week)s is not a date like 2026-12-07.",
+                    number=number,
+                    week=repr(cell["week"]),
+                )
+            )
             continue
         try:
             qty = Decimal(str(cell["qty"]).strip())
         except InvalidOperation:
-            errors.append(f"row {number}: qty {cell['qty']!r} is not a number.")
+            errors.append(
+                _l("row %(number)s: qty %(qty)s is not a number.", number=number, qty=repr(cell["qty"]))
+            )
             continue
         entries.append(
             CommitEntry(
@@ -236,7 +278,7 @@ def _xlsx_rows(content: bytes) -> list[list[object]]:
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of error for a file that is not a workbook
-        raise CommitRefused(["The file is not a readable .xlsx workbook."]) from None
+        raise CommitRefused([_l("The file is not a readable .xlsx workbook.")]) from None
     sheet = book.worksheets[0]
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     book.close()

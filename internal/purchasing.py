@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -69,20 +70,26 @@ def acknowledge_line(
     line = _line(session, partner_id, po_number, line_no)
     order = line.order
     if order.status not in ANSWERABLE:
-        raise AnswerRefused(f"Purchase order {po_number} is {order.status.value} and takes no more answers.")
+        raise AnswerRefused(
+            _l(
+                "Purchase order %(po_number)s is %(value)s and takes no more answers.",
+                po_number=po_number,
+                value=order.status.value,
+            )
+        )
     if line.version != expected_version:
         raise LineChanged(f"{po_number}/{line_no}")
     kind = ResponseAction(action)
     reason = reason.strip()
     if kind is ResponseAction.reject and not reason:
-        raise AnswerRefused("Give a reason for rejecting the line.")
+        raise AnswerRefused(_l("Give a reason for rejecting the line."))
     if kind is ResponseAction.propose:
         if proposed_qty is None and proposed_date is None:
-            raise AnswerRefused("Propose a different quantity, a different date, or both.")
+            raise AnswerRefused(_l("Propose a different quantity, a different date, or both."))
         if proposed_qty is not None and proposed_qty <= 0:
-            raise AnswerRefused("A proposed quantity must be above zero.")
+            raise AnswerRefused(_l("A proposed quantity must be above zero."))
         if proposed_qty == line.qty and proposed_date in (None, line.need_by):
-            raise AnswerRefused("The proposal is the same as the order: accept the line instead.")
+            raise AnswerRefused(_l("The proposal is the same as the order: accept the line instead."))
     with session.no_autoflush:  # the one flush below is where a concurrent answer shows
         line.status = {
             ResponseAction.accept: LineStatus.accepted,

@@ -6,7 +6,9 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -37,8 +39,8 @@ class NoticeLine:
 class ShipNoticeRefused(ValueError):
     """The notice was not created; ``errors`` lists every problem, each saying what to fix."""
 
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
+    def __init__(self, errors: list[Any]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
         self.errors = errors
 
 
@@ -58,19 +60,25 @@ def create_ship_notice(
     lines: list[NoticeLine],
 ) -> ShipNotice:
     """Create a ship notice and count its quantities as shipped; all or nothing."""
-    errors: list[str] = []
+    errors: list[Any] = []
     carrier = carrier.strip()
     if not carrier:
-        errors.append("Name the carrier.")
+        errors.append(_l("Name the carrier."))
     if expected_arrival < ship_date:
-        errors.append("The expected arrival cannot be before the ship date.")
+        errors.append(_l("The expected arrival cannot be before the ship date."))
     if not lines:
-        errors.append("Add at least one purchase-order line to ship.")
+        errors.append(_l("Add at least one purchase-order line to ship."))
 
     wanted: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     for entry in lines:
         if entry.qty <= 0:
-            errors.append(f"{entry.po_number} line {entry.line_no}: the quantity must be above zero.")
+            errors.append(
+                _l(
+                    "%(po_number)s line %(line_no)s: the quantity must be above zero.",
+                    po_number=entry.po_number,
+                    line_no=entry.line_no,
+                )
+            )
         wanted[(entry.po_number, entry.line_no)] += entry.qty
     found = (
         {
@@ -91,13 +99,32 @@ def create_ship_notice(
         line = found.get((number, line_no))
         if line is None:
             # Someone else's order reads exactly like a missing one.
-            errors.append(f"{number} line {line_no}: there is no such purchase-order line.")
+            errors.append(
+                _l(
+                    "%(number)s line %(line_no)s: there is no such purchase-order line.",
+                    number=number,
+                    line_no=line_no,
+                )
+            )
         elif line.order.status not in SHIPPABLE_ORDERS or line.status not in SHIPPABLE_LINES:
-            errors.append(f"{number} line {line_no}: the line is {line.status.value} and cannot be shipped.")
+            errors.append(
+                _l(
+                    "%(number)s line %(line_no)s: the line is %(value)s and cannot be shipped.",
+                    number=number,
+                    line_no=line_no,
+                    value=line.status.value,
+                )
+            )
         elif qty > (still_open := open_quantity(line)):
             errors.append(
-                f"{number} line {line_no}: {qty.normalize():f} is more than the "
-                f"{still_open.normalize():f} {line.item.uom} still open."
+                _l(
+                    "%(number)s line %(line_no)s: %(qty)s is more than the %(open)s %(uom)s still open.",
+                    number=number,
+                    line_no=line_no,
+                    qty=f"{qty.normalize():f}",
+                    open=f"{still_open.normalize():f}",
+                    uom=line.item.uom,
+                )
             )
     if errors:
         raise ShipNoticeRefused(errors)

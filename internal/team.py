@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -103,7 +104,9 @@ def set_role(session: Session, *, actor_id: int, partner_id: int, membership_id:
         and new_role is not MembershipRole.partner_admin
         and not _other_active_admins(session, partner_id, membership_id)
     ):
-        raise TeamChangeRefused("A partner needs at least one partner admin: make someone else admin first.")
+        raise TeamChangeRefused(
+            _l("A partner needs at least one partner admin: make someone else admin first.")
+        )
     membership.role = new_role
     session.flush()
 
@@ -113,7 +116,7 @@ def deactivate(session: Session, *, actor_id: int, partner_id: int, membership_i
     _require_admin(session, actor_id, partner_id)
     membership = _membership(session, partner_id, membership_id)
     if membership.account_id == actor_id:
-        raise TeamChangeRefused("You cannot deactivate yourself; ask another partner admin.")
+        raise TeamChangeRefused(_l("You cannot deactivate yourself; ask another partner admin."))
     membership.active = False
     session.flush()
     # Sessions hold no per-partner state worth keeping: end them all so access stops now.

@@ -93,3 +93,12 @@ def test_plain_users_have_no_team_page(session, team):
     sign_in(theirs, colleague.email)
     assert theirs.get("/team").status_code == 404
     assert "/team" not in theirs.get("/supplier/").get_data(as_text=True)
+
+
+def test_refusals_from_services_reach_the_user_in_their_language(session, team):
+    _app, client, _inbox, partner, admin, _colleague = team
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9"
+    token = csrf_token(client, "/team")
+    client.post(f"/team/{membership_id(session, admin, partner)}/deactivate", data={"csrf_token": token})
+    page = client.get("/team").get_data(as_text=True)
+    assert "您不能停用自己；请联系其他合作伙伴管理员。" in page
