@@ -6,7 +6,7 @@ import datetime as dt
 import decimal
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from internal.models.parties import Partner
@@ -107,6 +107,7 @@ class SourceListEntry(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "supplier_id", "site_id"),
         Index("ix_source_list_entry_supplier_item", "supplier_id", "item_id"),
+        CheckConstraint("share_pct >= 0 AND share_pct <= 100", name="share_range"),
     )
 
     id: Mapped[intpk]
@@ -116,7 +117,7 @@ class SourceListEntry(Base):
     site_id: Mapped[int | None] = site_fk(nullable=True)
     lead_time_days: Mapped[int]
     #: Share of the item's demand allocated to this supplier, 0 to 100.
-    share_pct: Mapped[decimal.Decimal] = mapped_column(default=decimal.Decimal(100))
+    share_pct: Mapped[decimal.Decimal] = mapped_column(Numeric(5, 2), default=decimal.Decimal(100))
     unit_price: Mapped[money]
     price_currency: Mapped[currency]
 

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from internal.models.types import Base, account_fk, code, created_now, enum_column, intpk, name, partner_fk
@@ -88,6 +88,7 @@ class Account(Base):
     """A person who signs in: enterprise staff, or a user of one or more partners."""
 
     __tablename__ = "account"
+    __table_args__ = (CheckConstraint("staff_role IS NULL OR is_staff", name="staff_role_needs_staff"),)
 
     id: Mapped[intpk]
     #: Stored lower-cased; the sign-in name.

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 04:31:49.218416
+Create Date: 2026-11-25 05:32:15.024949
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('created_at', internal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', internal.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('password_changed_at', internal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('staff_role IS NULL OR is_staff', name=op.f('ck_account_staff_role_needs_staff')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_account')),
     sa.UniqueConstraint('email', name=op.f('uq_account_email'))
     )
@@ -358,9 +359,10 @@ def upgrade() -> None:
     sa.Column('supplier_id', sa.Integer(), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=True),
     sa.Column('lead_time_days', sa.Integer(), nullable=False),
-    sa.Column('share_pct', sa.Numeric(), nullable=False),
+    sa.Column('share_pct', sa.Numeric(precision=5, scale=2), nullable=False),
     sa.Column('unit_price', sa.Numeric(precision=16, scale=2), nullable=False),
     sa.Column('price_currency', sa.String(length=3), nullable=False),
+    sa.CheckConstraint('share_pct >= 0 AND share_pct <= 100', name=op.f('ck_source_list_entry_share_range')),
     sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_source_list_entry_item_id_item'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_source_list_entry_site_id_site'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['supplier_id'], ['partner.id'], name=op.f('fk_source_list_entry_supplier_id_partner'), ondelete='RESTRICT'),
