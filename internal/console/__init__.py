@@ -26,7 +26,11 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
             "app_title": _l("Staff console"),
             "body_class": "console",
             "sign_in_hint": _l("For enterprise staff. Partners sign in on the partner portal."),
-            "nav_items": [("index", _l("Overview")), ("console.partners", _l("Partners"))]
+            "nav_items": [
+                ("index", _l("Overview")),
+                ("console.partners", _l("Partners")),
+                ("console.purchase_orders", _l("Purchase orders")),
+            ]
             if current_user.is_authenticated
             else [],
         }

@@ -21,6 +21,8 @@ from internal.models import (
     PolicyStatus,
     PolicyVersion,
     PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderLineResponse,
     PurchaseOrderStatus,
     SalesOrder,
     StaffRole,
@@ -124,3 +126,56 @@ def partner(code: str) -> Response | str | tuple[str, int]:
                 return redirect(url_for("console.partner", code=code))
         return render_template("console/partner.html", partner=partner, form=form, can_manage=True), 400
     return render_template("console/partner.html", partner=partner, form=form, can_manage=_can_manage())
+
+
+@console.get("/purchase-orders")
+@login_required
+def purchase_orders() -> str:
+    """Purchase orders with how far suppliers have answered them; filter by status or supplier."""
+    db = db_session()
+    status = request.args.get("status", "")
+    supplier = request.args.get("supplier", "").strip()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    query = select(PurchaseOrder).join(Partner, Partner.id == PurchaseOrder.supplier_id)
+    if status in PurchaseOrderStatus.__members__:
+        query = query.where(PurchaseOrder.status == PurchaseOrderStatus(status))
+    if supplier:
+        query = query.where(or_(Partner.code.ilike(f"%{supplier}%"), Partner.name.ilike(f"%{supplier}%")))
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    orders = db.scalars(
+        query.options(selectinload(PurchaseOrder.supplier), selectinload(PurchaseOrder.lines))
+        .order_by(PurchaseOrder.order_date.desc(), PurchaseOrder.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "console/purchase_orders.html",
+        orders=orders,
+        status=status,
+        supplier=supplier,
+        statuses=list(PurchaseOrderStatus),
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        total=total,
+    )
+
+
+@console.get("/purchase-orders/<number>")
+@login_required
+def purchase_order(number: str) -> str:
+    """One purchase order as the buyer sees it: every line with the supplier's answers."""
+    order = db_session().scalar(
+        select(PurchaseOrder)
+        .where(PurchaseOrder.number == number)
+        .options(
+            selectinload(PurchaseOrder.supplier),
+            selectinload(PurchaseOrder.site),
+            selectinload(PurchaseOrder.lines).selectinload(PurchaseOrderLine.item),
+            selectinload(PurchaseOrder.lines)
+            .selectinload(PurchaseOrderLine.responses)
+            .selectinload(PurchaseOrderLineResponse.account),
+        )
+    )
+    if order is None:
+        abort(404)
+    return render_template("console/purchase_order.html", order=order)

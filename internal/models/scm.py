@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from internal.models.erp import Item, Site
-from internal.models.parties import Partner
+from internal.models.parties import Account, Partner
 from internal.models.types import (
     Base,
     account_fk,
@@ -159,6 +159,8 @@ class PurchaseOrderLineResponse(Base):
     proposed_qty: Mapped[quantity | None] = mapped_column(nullable=True)
     proposed_date: Mapped[dt.date | None]
     created_at: Mapped[created_now]
+
+    account: Mapped[Account | None] = relationship()
 
 
 class CommitStatus(enum.StrEnum):

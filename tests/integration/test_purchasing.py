@@ -128,3 +128,22 @@ def test_a_closed_order_takes_no_answers(session, po):
     session.flush()
     with pytest.raises(purchasing.AnswerRefused, match="closed"):
         answer(session, po, 1, "accept")
+
+
+def test_the_buyer_sees_the_suppliers_answers_in_the_console(session, po, console_client):
+    from tests.factories import sign_in
+
+    answer(session, po, 1, "accept")
+    answer(session, po, 2, "propose", proposed_qty=Decimal(150), reason="two deliveries")
+    make_account(session, "buyer701@example.com", staff_role="buyer")
+    sign_in(console_client, "buyer701@example.com")
+    listing = console_client.get("/purchase-orders?supplier=SUP-701").get_data(as_text=True)
+    assert "PO-701" in listing
+    assert "2 / 3" in listing
+    page = console_client.get("/purchase-orders/PO-701").get_data(as_text=True)
+    line2 = page.split('data-testid="line-2"')[1].split("</tr>")[0]
+    assert "Change proposed" in line2
+    assert "quantity 150" in line2
+    assert "two deliveries" in line2
+    assert "Ack" in line2  # the answering account's name
+    assert console_client.get("/purchase-orders/PO-NOPE").status_code == 404
