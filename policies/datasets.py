@@ -9,7 +9,18 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 
-from internal.models import Item, PurchaseOrder, PurchaseOrderLine, SalesOrder, SalesOrderLine, Site
+from internal.models import (
+    Item,
+    LineStatus,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    SalesOrder,
+    SalesOrderLine,
+    ShipNotice,
+    ShipNoticeLine,
+    Site,
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,32 @@ _pol_fields: dict[str, ColumnElement[Any]] = {
 }
 _pol_order = ((PurchaseOrder.id, int), (PurchaseOrderLine.line_no, int))
 
+#: Lines a ship notice can still cover: of an order still in progress, answered or not, not fully shipped.
+_shippable = (
+    PurchaseOrder.status.in_(
+        [PurchaseOrderStatus.open, PurchaseOrderStatus.acknowledged, PurchaseOrderStatus.partially_shipped]
+    )
+    & PurchaseOrderLine.status.in_([LineStatus.open, LineStatus.accepted, LineStatus.change_proposed])
+    & (PurchaseOrderLine.shipped_qty < PurchaseOrderLine.qty)
+)
+
+_notice_lines = (
+    select(func.count())
+    .where(ShipNoticeLine.notice_id == ShipNotice.id)
+    .correlate(ShipNotice)
+    .scalar_subquery()
+)
+_sn_fields: dict[str, ColumnElement[Any]] = {
+    "number": ShipNotice.number,
+    "ship_date": ShipNotice.ship_date,
+    "expected_arrival": ShipNotice.expected_arrival,
+    "carrier": ShipNotice.carrier,
+    "tracking_number": ShipNotice.tracking_number,
+    "status": ShipNotice.status,
+    "lines": _notice_lines,
+}
+_sn_order = ((ShipNotice.ship_date, dt.date), (ShipNotice.id, int))
+
 _so_fields: dict[str, ColumnElement[Any]] = {
     "number": SalesOrder.number,
     "customer_reference": SalesOrder.customer_reference,
@@ -128,8 +165,18 @@ DATASETS: dict[str, Dataset] = {
                 .join(Item, Item.id == PurchaseOrderLine.item_id)
             ),
             order=_pol_order,
-            filters={"order_number": PurchaseOrder.number},
+            filters={"order_number": PurchaseOrder.number, "shippable": _shippable},
             newest_first=False,
+        ),
+        Dataset(
+            name="ship_notices",
+            audience="supplier",
+            fields=_sn_fields,
+            key=("number",),
+            owner=ShipNotice.supplier_id,
+            base=lambda: _select(_sn_fields, _sn_order).select_from(ShipNotice),
+            order=_sn_order,
+            filters={"number": ShipNotice.number},
         ),
         Dataset(
             name="orders",

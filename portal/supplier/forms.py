@@ -25,3 +25,14 @@ class LineAnswerForm(FlaskForm):
     )
     proposed_date = DateField(_l("Proposed date"), validators=[Optional()])
     version = HiddenField(validators=[DataRequired()])
+
+
+class ShipNoticeForm(FlaskForm):
+    """The notice's header; the quantities per line come as qty-<order>-<line> fields beside it."""
+
+    ship_date = DateField(_l("Ship date"), validators=[DataRequired(_l("Enter the ship date."))])
+    expected_arrival = DateField(
+        _l("Expected arrival"), validators=[DataRequired(_l("Enter the expected arrival date."))]
+    )
+    carrier = StringField(_l("Carrier"), validators=[DataRequired(_l("Name the carrier.")), Length(max=60)])
+    tracking_number = StringField(_l("Tracking number"), validators=[Optional(), Length(max=60)])

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+import re
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from internal import purchasing
+from internal import purchasing, shipping
 from internal.web import db_session
 from portal.disclosure import one_or_404, page_of
-from portal.supplier.forms import LineAnswerForm
+from portal.supplier.forms import LineAnswerForm, ShipNoticeForm
 
 supplier = Blueprint("supplier", __name__, url_prefix="/supplier", template_folder="templates")
 
@@ -81,3 +84,52 @@ def answer_line(number: str, line_no: int) -> Response:
     else:
         flash(_("Your answer to line %(n)d was saved.", n=line_no), "success")
     return redirect(target)  # type: ignore[return-value]
+
+
+QTY_FIELD = re.compile(r"^qty-(?P<number>[^\s]+)-(?P<line>\d+)$")
+
+
+@supplier.get("/ship-notices")
+def ship_notices() -> str:
+    return render_template("supplier/ship_notices.html", notices=page_of("ship_notices"))
+
+
+@supplier.route("/ship-notices/new", methods=["GET", "POST"])
+def new_ship_notice() -> Response | str | tuple[str, int]:
+    """One notice over open lines of any of the supplier's orders; errors re-show what was typed."""
+    form = ShipNoticeForm()
+    open_lines = page_of("purchase_order_lines", size=500, shippable=True)
+    errors: list[str] = []
+    typed = {k: v for k, v in request.form.items() if QTY_FIELD.match(k) and v.strip()}
+    if form.validate_on_submit():
+        lines = []
+        for name, value in typed.items():
+            match = QTY_FIELD.match(name)
+            assert match is not None
+            try:
+                qty = Decimal(value.strip())
+            except InvalidOperation:
+                errors.append(_("%(value)s is not a quantity.", value=value))
+                continue
+            lines.append(shipping.NoticeLine(match["number"], int(match["line"]), qty))
+        if not errors:
+            try:
+                notice = shipping.create_ship_notice(
+                    db_session(),
+                    account_id=current_user.account_id,
+                    partner_id=current_user.active_membership.partner_id,
+                    ship_date=form.ship_date.data,
+                    expected_arrival=form.expected_arrival.data,
+                    carrier=form.carrier.data or "",
+                    tracking_number=form.tracking_number.data or "",
+                    lines=lines,
+                )
+            except shipping.ShipNoticeRefused as refused:
+                errors.extend(str(e) for e in refused.errors)
+            else:
+                flash(_("Ship notice %(number)s was sent.", number=notice.number), "success")
+                return redirect(url_for("supplier.ship_notices"))  # type: ignore[return-value]
+    status = 400 if errors or form.errors else 200
+    return render_template(
+        "supplier/new_ship_notice.html", form=form, open_lines=open_lines, errors=errors, typed=typed
+    ), status

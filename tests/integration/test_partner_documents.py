@@ -185,3 +185,47 @@ def test_answering_another_suppliers_line_is_404(client, world):
         data={"csrf_token": token, "action": "accept", "version": "1"},
     )
     assert response.status_code == 404
+
+
+def test_a_supplier_sends_a_ship_notice_over_two_orders(client, session, world):
+    make_purchase_order(session, "PO-A-2", world["sup_a"], lines=1)
+    sign_in(client, "a@sup601.example.com")
+    form = client.get("/supplier/ship-notices/new").get_data(as_text=True)
+    assert 'name="qty-PO-A-1-3"' in form
+    assert 'name="qty-PO-B-1-1"' not in form  # another supplier's line is not offered
+    data = {
+        "csrf_token": csrf_token(client, "/supplier/ship-notices/new"),
+        "ship_date": "2026-11-26",
+        "expected_arrival": "2026-11-30",
+        "carrier": "DB Schenker",
+        "tracking_number": "TRK-1",
+        "qty-PO-A-1-1": "100",
+        "qty-PO-A-2-1": "999",
+    }
+    refused = client.post("/supplier/ship-notices/new", data=data)
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "PO-A-2 line 1: 999 is more than the 100 EA still open." in body
+    assert 'value="999"' in body  # what was typed is kept
+    data["qty-PO-A-2-1"] = "40"
+    sent = client.post("/supplier/ship-notices/new", data=data, follow_redirects=True)
+    page = sent.get_data(as_text=True)
+    assert "was sent" in page
+    assert "TRK-1" in page
+    after = client.get("/supplier/ship-notices/new").get_data(as_text=True)
+    assert 'name="qty-PO-A-1-1"' not in after  # fully shipped: no longer open
+    assert "60" in after.split('name="qty-PO-A-2-1"')[0].rsplit("<tr>", 1)[1]
+
+
+def test_ship_notice_for_another_suppliers_line_is_refused(client, world):
+    sign_in(client, "a@sup601.example.com")
+    data = {
+        "csrf_token": csrf_token(client, "/supplier/ship-notices/new"),
+        "ship_date": "2026-11-26",
+        "expected_arrival": "2026-11-30",
+        "carrier": "DHL",
+        "qty-PO-B-1-1": "1",
+    }
+    response = client.post("/supplier/ship-notices/new", data=data)
+    assert response.status_code == 400
+    assert "PO-B-1 line 1: there is no such purchase-order line." in response.get_data(as_text=True)
