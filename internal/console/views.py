@@ -8,14 +8,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from internal import invitations, jobs
-from internal.console.forms import InviteForm
+from internal import partners as partner_service
+from internal.console.forms import InviteForm, PartnerSettingsForm
 from internal.models import (
     Account,
     ForecastPlan,
     Membership,
     Partner,
+    PartnerGroup,
     PartnerKind,
     PlanStatus,
     PolicyStatus,
@@ -100,6 +103,38 @@ def _partner_or_404(code: str) -> Partner:
     return partner
 
 
+def _settings_form(partner: Partner) -> PartnerSettingsForm:
+    form = PartnerSettingsForm(prefix="settings")
+    names = db_session().scalars(select(PartnerGroup.name).order_by(PartnerGroup.name)).all()
+    form.groups.choices = [SelectChoice(n, n) for n in names]
+    if not form.is_submitted():
+        form.groups.data = [g.name for g in partner.groups]
+        form.status.data = partner.status.value
+    return form
+
+
+@console.post("/partners/<code>/settings")
+@login_required
+def partner_settings(code: str) -> Response:
+    """Groups decide which sharing rules apply to a partner: only policy admins change them."""
+    if current_user.staff_role != StaffRole.policy_admin.value:
+        abort(403)
+    partner = _partner_or_404(code)
+    form = _settings_form(partner)
+    if form.validate_on_submit():
+        changed = partner_service.update_partner(
+            db_session(),
+            actor_id=current_user.account_id,
+            partner=partner,
+            group_names=form.groups.data or [],
+            status=form.status.data,
+        )
+        flash(_("Saved.") if changed else _("Nothing changed."), "success")
+    else:
+        flash(_("Choose groups from the list and a valid status."), "danger")
+    return redirect(url_for("console.partner", code=code))
+
+
 @console.route("/partners/<code>", methods=["GET", "POST"])
 @login_required
 def partner(code: str) -> Response | str | tuple[str, int]:
@@ -124,8 +159,20 @@ def partner(code: str) -> Response | str | tuple[str, int]:
                 after_commit(lambda: jobs.send_invitation.delay(invitation_id, token))
                 flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
                 return redirect(url_for("console.partner", code=code))
-        return render_template("console/partner.html", partner=partner, form=form, can_manage=True), 400
-    return render_template("console/partner.html", partner=partner, form=form, can_manage=_can_manage())
+        return render_template(
+            "console/partner.html",
+            partner=partner,
+            form=form,
+            can_manage=True,
+            settings=_settings_form(partner),
+        ), 400
+    return render_template(
+        "console/partner.html",
+        partner=partner,
+        form=form,
+        can_manage=_can_manage(),
+        settings=_settings_form(partner),
+    )
 
 
 @console.get("/purchase-orders")

@@ -111,3 +111,51 @@ def test_signed_out_visitors_see_no_navigation(client, console_client):
         body = http.get("/login").get_data(as_text=True)
         nav = body.split('data-testid="main-nav">')[1].split("</ul>")[0]
         assert "nav-link" not in nav
+
+
+def test_a_policy_admin_sets_a_partners_groups_and_status_with_an_audit_event(
+    console_client, client, session
+):
+    from sqlalchemy import select
+
+    from internal.models import AuditEvent, Partner
+    from tests.factories import csrf_token
+
+    partner = make_partner(session, "SUP-304", "supplier", groups=("suppliers",))
+    make_partner(session, "SUP-305", "supplier", groups=("strategic-suppliers",))
+    make_account(session, "s304@example.com", partners=(partner,))
+    make_account(session, "pa304@example.com", staff_role="policy_admin")
+    sign_in(console_client, "pa304@example.com")
+    token = csrf_token(console_client, "/partners/SUP-304")
+    response = console_client.post(
+        "/partners/SUP-304/settings",
+        data={
+            "settings-csrf_token": token,
+            "settings-groups": ["suppliers", "strategic-suppliers"],
+            "settings-status": "suspended",
+        },
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    changed = session.scalar(select(Partner).where(Partner.code == "SUP-304"))
+    assert {g.name for g in changed.groups} == {"suppliers", "strategic-suppliers"}
+    assert changed.status.value == "suspended"
+    event = session.scalar(select(AuditEvent).where(AuditEvent.object_id == "SUP-304"))
+    assert event.detail["before"] == {"groups": ["suppliers"], "status": "active"}
+    # A suspended partner's users can no longer sign in.
+    assert sign_in(client, "s304@example.com").status_code == 401
+
+
+def test_a_staff_viewer_cannot_change_partner_settings(console_client, session):
+    from tests.factories import csrf_token
+
+    make_partner(session, "SUP-306", "supplier")
+    make_account(session, "v306@example.com", staff_role="viewer")
+    sign_in(console_client, "v306@example.com")
+    page = console_client.get("/partners/SUP-306").get_data(as_text=True)
+    assert 'data-testid="partner-settings"' not in page
+    token = csrf_token(console_client, "/")
+    response = console_client.post(
+        "/partners/SUP-306/settings", data={"settings-csrf_token": token, "settings-status": "suspended"}
+    )
+    assert response.status_code == 403
