@@ -11,6 +11,13 @@ import policies
 from internal.web import db_session
 
 
+def require_side(side: str) -> None:
+    """404 unless the active partner is on ``side`` ("supplier" or "customer") of the partnership."""
+    membership = current_user.active_membership
+    if membership is None or not getattr(membership, f"is_{side}"):
+        abort(404)
+
+
 def viewer() -> policies.Viewer:
     membership = current_user.active_membership
     if membership is None:

@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from internal import invitations, jobs
 from internal import partners as partner_service
 from internal.console.forms import InviteForm, PartnerSettingsForm
 from internal.models import (
@@ -30,7 +29,8 @@ from internal.models import (
     SalesOrder,
     StaffRole,
 )
-from internal.web import after_commit, db_session
+from internal.web import db_session
+from internal.web.invite import invite_from_form
 
 console = Blueprint("console", __name__, template_folder="templates")
 
@@ -143,22 +143,8 @@ def partner(code: str) -> Response | str | tuple[str, int]:
     if request.method == "POST":
         if not _can_manage():
             abort(403)
-        if form.validate_on_submit():
-            try:
-                invitation, token = invitations.invite(
-                    db_session(),
-                    partner_id=partner.id,
-                    email=form.email.data or "",
-                    role=form.role.data,
-                    invited_by_id=current_user.account_id,
-                )
-            except invitations.InvitationError as error:
-                form.email.errors = [str(error)]
-            else:
-                invitation_id = invitation.id
-                after_commit(lambda: jobs.send_invitation.delay(invitation_id, token))
-                flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
-                return redirect(url_for("console.partner", code=code))
+        if invite_from_form(form, partner.id):
+            return redirect(url_for("console.partner", code=code))
         return render_template(
             "console/partner.html",
             partner=partner,

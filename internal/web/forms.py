@@ -25,16 +25,12 @@ class LoginForm(FlaskForm):
     )
 
 
-class PasswordChangeForm(FlaskForm):
-    current = PasswordField(
-        _l("Current password"),
-        validators=[DataRequired(_l("Enter your current password."))],
-        render_kw={"autocomplete": "current-password"},
-    )
-    new = PasswordField(
-        _l("New password"),
+def new_password_field(label: str, required_message: str) -> PasswordField:
+    """A field for choosing a password, with the length rule the accounts service enforces."""
+    return PasswordField(
+        label,
         validators=[
-            DataRequired(_l("Enter a new password.")),
+            DataRequired(required_message),
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=200,
@@ -43,11 +39,22 @@ class PasswordChangeForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[EqualTo("new", message=_l("The two new passwords differ."))],
-        render_kw={"autocomplete": "new-password"},
+
+
+def repeat_password_field(label: str, of: str, mismatch_message: str) -> PasswordField:
+    return PasswordField(
+        label, validators=[EqualTo(of, message=mismatch_message)], render_kw={"autocomplete": "new-password"}
     )
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = new_password_field(_l("New password"), _l("Enter a new password."))
+    confirm = repeat_password_field(_l("Repeat the new password"), "new", _l("The two new passwords differ."))
 
 
 class InviteForm(FlaskForm):

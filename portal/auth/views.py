@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from internal import accounts, invitations, jobs
+from internal import accounts, invitations
 from internal import team as team_service
-from internal.web import after_commit, db_session
+from internal.web import db_session
 from internal.web.forms import InviteForm
+from internal.web.invite import invite_from_form
 from portal.auth.forms import AcceptInvitationForm
 
 partner_auth = Blueprint("partner_auth", __name__, template_folder="templates")
@@ -64,22 +65,8 @@ def team() -> Response | str | tuple[str, int]:
     db = db_session()
     form = InviteForm()
     status = 200
-    if form.validate_on_submit():
-        try:
-            invitation, token = invitations.invite(
-                db,
-                partner_id=partner_id,
-                email=form.email.data or "",
-                role=form.role.data,
-                invited_by_id=current_user.account_id,
-            )
-        except invitations.InvitationError as error:
-            form.email.errors = [str(error)]
-        else:
-            invitation_id = invitation.id
-            after_commit(lambda: jobs.send_invitation.delay(invitation_id, token))
-            flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
-            return redirect(url_for("partner_auth.team"))
+    if invite_from_form(form, partner_id):
+        return redirect(url_for("partner_auth.team"))
     if form.errors:
         status = 400
     people = team_service.members(db, actor_id=current_user.account_id, partner_id=partner_id)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from portal.disclosure import one_or_404, page_of
+from portal.disclosure import one_or_404, page_of, require_side
 
 customer = Blueprint("customer", __name__, url_prefix="/customer", template_folder="templates")
 
@@ -13,9 +13,7 @@ customer = Blueprint("customer", __name__, url_prefix="/customer", template_fold
 @customer.before_request
 @login_required
 def _only_customers() -> None:
-    membership = current_user.active_membership
-    if membership is None or not membership.is_customer:
-        abort(404)
+    require_side("customer")
 
 
 @customer.get("/")

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from internal import purchasing, shipping
 from internal.web import db_session
-from portal.disclosure import one_or_404, page_of
+from portal.disclosure import one_or_404, page_of, require_side
 from portal.supplier.forms import LineAnswerForm, ShipNoticeForm
 
 supplier = Blueprint("supplier", __name__, url_prefix="/supplier", template_folder="templates")
@@ -21,9 +21,7 @@ supplier = Blueprint("supplier", __name__, url_prefix="/supplier", template_fold
 @supplier.before_request
 @login_required
 def _only_suppliers() -> None:
-    membership = current_user.active_membership
-    if membership is None or not membership.is_supplier:
-        abort(404)
+    require_side("supplier")
 
 
 @supplier.get("/")

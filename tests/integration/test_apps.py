@@ -159,3 +159,18 @@ def test_a_staff_viewer_cannot_change_partner_settings(console_client, session):
         "/partners/SUP-306/settings", data={"settings-csrf_token": token, "settings-status": "suspended"}
     )
     assert response.status_code == 403
+
+
+def test_console_partner_list_pages_and_searches(console_client, session):
+    for n in range(55):
+        make_partner(session, f"PG-{n:03d}", "customer")
+    make_account(session, "v307@example.com", staff_role="viewer")
+    sign_in(console_client, "v307@example.com")
+    first = console_client.get("/partners?q=PG-").get_data(as_text=True)
+    assert "Page 1 of 2" in first
+    assert "PG-049" in first
+    assert "PG-050" not in first
+    second = console_client.get("/partners?q=PG-&page=2").get_data(as_text=True)
+    assert "PG-050" in second
+    assert "PG-054" in second
+    assert "PG-000" not in second
