@@ -367,3 +367,40 @@ def deactivate_membership(session: Session, membership_id: int) -> None:
     account = session.get(Account, membership.account_id)
     if account is not None and not account.is_staff and not account.active_memberships():
         end_all_sessions(session, account.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Someone to e-mail on a partner's behalf, as plain values."""
+
+    account_id: int
+    email: str
+    name: str
+    partner_code: str
+    partner_kind: str
+    groups: frozenset[str]
+
+
+def partner_recipients(session: Session, partner_id: int) -> tuple[Recipient, ...]:
+    """The active users of an active partner (accounts without a password yet are skipped)."""
+    rows = session.execute(
+        select(Account.id, Account.email, Account.name, Partner.code, Partner.kind)
+        .join(Membership, Membership.account_id == Account.id)
+        .join(Partner, Partner.id == Membership.partner_id)
+        .where(
+            Membership.partner_id == partner_id,
+            Membership.active.is_(True),
+            Account.active.is_(True),
+            Account.password_hash != "",
+            Partner.status == PartnerStatus.active,
+        )
+        .order_by(Account.email)
+    ).all()
+    groups = frozenset(
+        session.scalars(
+            select(PartnerGroup.name)
+            .join(partner_group_member, partner_group_member.c.group_id == PartnerGroup.id)
+            .where(partner_group_member.c.partner_id == partner_id)
+        )
+    )
+    return tuple(Recipient(r.id, r.email, r.name, r.code, r.kind.value, groups) for r in rows)

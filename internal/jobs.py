@@ -60,7 +60,7 @@ def use_session_factory(factory: sessionmaker[Session] | None) -> None:
     _state["factory"] = factory
 
 
-def _config() -> dict[str, Any]:
+def current_config() -> dict[str, Any]:
     if _state["config"] is None:
         configure(settings.load())
     config: dict[str, Any] = _state["config"]
@@ -71,7 +71,7 @@ def _config() -> dict[str, Any]:
 def task_session() -> Iterator[Session]:
     """A session for one task run: committed when the task succeeds, rolled back when it fails."""
     if _state["factory"] is None:
-        _state["factory"] = make_session_factory(make_engine(_config()["DATABASE_URL"]))
+        _state["factory"] = make_session_factory(make_engine(current_config()["DATABASE_URL"]))
     factory: sessionmaker[Session] = _state["factory"]
     with factory() as session:
         try:
@@ -80,6 +80,16 @@ def task_session() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+#: Task modules above this layer (they pass the policy gate); loaded by name, never imported here.
+celery_app.conf.imports = ("portal.notifications",)
+
+
+def enqueue(task_name: str, *args: Any) -> None:
+    """Queue a task by name, loading the task modules first (in-process mode runs it right away)."""
+    celery_app.loader.import_default_modules()
+    celery_app.tasks[task_name].delay(*args)
 
 
 @worker_init.connect
@@ -98,7 +108,7 @@ def send_invitation(invitation_id: int, token: str) -> bool:
 
     Idempotent: an invitation already sent is not sent again. Returns whether a mail went out.
     """
-    config = _config()
+    config = current_config()
     with task_session() as session:
         invitation = session.get(Invitation, invitation_id)
         if invitation is None or invitation.sent_at is not None or invitation.accepted_at is not None:

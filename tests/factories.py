@@ -39,7 +39,7 @@ def make_account(
     account = Account(
         email=email,
         name=fields.pop("name", email.split("@")[0].replace(".", " ").title()),
-        password_hash=PASSWORD_HASH,
+        password_hash=fields.pop("password_hash", PASSWORD_HASH),
         is_staff=staff_role is not None,
         staff_role=StaffRole(staff_role) if staff_role else None,
         **fields,

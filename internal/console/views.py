@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from internal import jobs
 from internal import partners as partner_service
 from internal.console.forms import InviteForm, PartnerSettingsForm
 from internal.models import (
@@ -29,7 +30,7 @@ from internal.models import (
     SalesOrder,
     StaffRole,
 )
-from internal.web import db_session
+from internal.web import after_commit, db_session
 from internal.web.invite import invite_from_form
 
 console = Blueprint("console", __name__, template_folder="templates")
@@ -212,3 +213,18 @@ def purchase_order(number: str) -> str:
     if order is None:
         abort(404)
     return render_template("console/purchase_order.html", order=order)
+
+
+@console.post("/purchase-orders/<number>/notify")
+@login_required
+def notify_supplier(number: str) -> Response:
+    """E-mail the supplier's users about this order, each through their own sharing policy."""
+    if not _can_manage():
+        abort(403)
+    order = db_session().scalar(select(PurchaseOrder).where(PurchaseOrder.number == number))
+    if order is None:
+        abort(404)
+    supplier_id = order.supplier_id
+    after_commit(lambda: jobs.enqueue("portal.notify_purchase_order", number, supplier_id, "new"))
+    flash(_("The supplier's users are being e-mailed about %(number)s.", number=number), "success")
+    return redirect(url_for("console.purchase_order", number=number))

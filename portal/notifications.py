@@ -1,0 +1,74 @@
+"""E-mails to partner users. What they say about enterprise data passes the gate like a page does.
+
+Each recipient gets the disclosure their own partner may see, recorded in the ledger on the "email"
+channel. The tasks run on the portal's Celery app (in-process by default, on a worker with Redis).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+import policies
+from internal import mail
+from internal.accounts import partner_recipients
+from internal.jobs import celery_app, current_config, task_session
+
+
+def _purchase_order_text(order: Any, lines: tuple[Any, ...], link: str, change: str) -> tuple[str, str]:
+    number = order["number"]
+    subject = f"New purchase order {number}" if change == "new" else f"Purchase order {number} changed"
+    rows = "\n".join(
+        f"  {ln['line_no']:>3}  {ln['sku']:<14} {ln['qty']:>12} {ln['uom']:<4} need by {ln['need_by']}"
+        for ln in lines
+    )
+    text = (
+        f"{subject}.\n\nOrder date: {order['order_date']}\nDeliver to: {order['deliver_to']}\n"
+        f"Revision: {order['revision']}\n\nLines:\n{rows}\n\n"
+        f"Please acknowledge each line in the partner portal:\n{link}\n"
+    )
+    return subject, text
+
+
+def send_purchase_order_notice(
+    session: Session, config: dict[str, Any], *, po_number: str, partner_id: int, change: str = "new"
+) -> int:
+    """E-mail every active user of the supplier about one of its purchase orders; returns how many."""
+    sent = 0
+    for recipient in partner_recipients(session, partner_id):
+        viewer = policies.Viewer(
+            account_id=recipient.account_id,
+            partner_id=partner_id,
+            partner_code=recipient.partner_code,
+            partner_kind=recipient.partner_kind,
+            groups=recipient.groups,
+        )
+        header = policies.disclose(
+            session, viewer, "purchase_orders", channel="email", filters={"number": po_number}
+        )
+        if not header.rows:
+            continue  # nothing this partner may see: no e-mail rather than an empty one
+        lines = policies.disclose(
+            session,
+            viewer,
+            "purchase_order_lines",
+            channel="email",
+            filters={"order_number": po_number},
+            page=policies.Page(size=500),
+        )
+        link = f"{config['EXTRANET_URL'].rstrip('/')}/supplier/purchase-orders/{po_number}"
+        subject, text = _purchase_order_text(header.rows[0], lines.rows, link, change)
+        mail.send(config, to=recipient.email, subject=subject, text=text)
+        sent += 1
+    return sent
+
+
+@celery_app.task(
+    name="portal.notify_purchase_order", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def notify_purchase_order(po_number: str, partner_id: int, change: str = "new") -> int:
+    with task_session() as session:
+        return send_purchase_order_notice(
+            session, current_config(), po_number=po_number, partner_id=partner_id, change=change
+        )
