@@ -7,11 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from internal.models import (
+    ForecastBucket,
+    ForecastCommit,
+    ForecastPlan,
     Item,
     LineStatus,
+    PlanStatus,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderStatus,
@@ -20,6 +25,7 @@ from internal.models import (
     ShipNotice,
     ShipNoticeLine,
     Site,
+    SourceListEntry,
 )
 
 
@@ -110,6 +116,94 @@ _sn_fields: dict[str, ColumnElement[Any]] = {
 }
 _sn_order = ((ShipNotice.ship_date, dt.date), (ShipNotice.id, int))
 
+# -- forecast: the published plan's demand for the items the viewer supplies, by item, site and week --
+_previous_plan = aliased(ForecastPlan)
+_previous_bucket = aliased(ForecastBucket)
+_previous_qty = (
+    select(func.coalesce(func.sum(_previous_bucket.qty), 0))
+    .join(_previous_plan, _previous_plan.id == _previous_bucket.plan_id)
+    .where(
+        _previous_plan.name == ForecastPlan.name,
+        _previous_plan.version == ForecastPlan.version - 1,
+        _previous_bucket.item_id == ForecastBucket.item_id,
+        _previous_bucket.site_id == ForecastBucket.site_id,
+        _previous_bucket.week_start == ForecastBucket.week_start,
+    )
+    .correlate(ForecastPlan, ForecastBucket)
+    .scalar_subquery()
+)
+_fc_fields: dict[str, ColumnElement[Any]] = {
+    "sku": Item.sku,
+    "item": Item.name,
+    "uom": Item.uom,
+    "site": Site.code,
+    "week": ForecastBucket.week_start,
+    "qty": func.sum(ForecastBucket.qty),
+    "previous_qty": _previous_qty,
+    "share_pct": SourceListEntry.share_pct,
+    "plan_version": ForecastPlan.version,
+    "published_at": ForecastPlan.published_at,
+    "frozen_until": ForecastPlan.frozen_until,
+}
+_fc_order = ((Item.sku, str), (Site.code, str), (ForecastBucket.week_start, dt.date))
+
+
+def _forecast_base() -> Select[Any]:
+    return (
+        _select(_fc_fields, _fc_order)
+        .select_from(ForecastBucket)
+        .join(
+            ForecastPlan,
+            and_(ForecastPlan.id == ForecastBucket.plan_id, ForecastPlan.status == PlanStatus.published),
+        )
+        .join(
+            SourceListEntry,
+            and_(
+                SourceListEntry.item_id == ForecastBucket.item_id,
+                or_(SourceListEntry.site_id.is_(None), SourceListEntry.site_id == ForecastBucket.site_id),
+            ),
+        )
+        .join(Item, Item.id == ForecastBucket.item_id)
+        .join(Site, Site.id == ForecastBucket.site_id)
+        .group_by(
+            Item.sku,
+            Item.name,
+            Item.uom,
+            Site.code,
+            ForecastBucket.week_start,
+            ForecastBucket.item_id,
+            ForecastBucket.site_id,
+            SourceListEntry.share_pct,
+            ForecastPlan.id,
+            ForecastPlan.name,
+            ForecastPlan.version,
+            ForecastPlan.published_at,
+            ForecastPlan.frozen_until,
+        )
+    )
+
+
+_si_fields: dict[str, ColumnElement[Any]] = {
+    "sku": Item.sku,
+    "item": Item.name,
+    "uom": Item.uom,
+    "lead_time_days": SourceListEntry.lead_time_days,
+    "share_pct": SourceListEntry.share_pct,
+}
+_si_order = ((Item.sku, str), (SourceListEntry.id, int))
+
+_cm_fields: dict[str, ColumnElement[Any]] = {
+    "sku": Item.sku,
+    "site": Site.code,
+    "week": ForecastCommit.week_start,
+    "committed_qty": ForecastCommit.committed_qty,
+    "forecast_qty": ForecastCommit.forecast_qty,
+    "status": ForecastCommit.status,
+    "comment": ForecastCommit.comment,
+    "revision": ForecastCommit.revision,
+}
+_cm_order = ((Item.sku, str), (Site.code, str), (ForecastCommit.week_start, dt.date))
+
 _so_fields: dict[str, ColumnElement[Any]] = {
     "number": SalesOrder.number,
     "customer_reference": SalesOrder.customer_reference,
@@ -177,6 +271,54 @@ DATASETS: dict[str, Dataset] = {
             base=lambda: _select(_sn_fields, _sn_order).select_from(ShipNotice),
             order=_sn_order,
             filters={"number": ShipNotice.number},
+        ),
+        Dataset(
+            name="forecast",
+            audience="supplier",
+            fields=_fc_fields,
+            key=("sku", "site", "week"),
+            owner=SourceListEntry.supplier_id,
+            base=_forecast_base,
+            order=_fc_order,
+            filters={"sku": Item.sku, "site": Site.code},
+            newest_first=False,
+        ),
+        Dataset(
+            name="supplied_items",
+            audience="supplier",
+            fields=_si_fields,
+            key=("sku",),
+            owner=SourceListEntry.supplier_id,
+            base=lambda: (
+                _select(_si_fields, _si_order)
+                .select_from(SourceListEntry)
+                .join(Item, Item.id == SourceListEntry.item_id)
+            ),
+            order=_si_order,
+            filters={"sku": Item.sku},
+            newest_first=False,
+        ),
+        Dataset(
+            name="forecast_commits",
+            audience="supplier",
+            fields=_cm_fields,
+            key=("sku", "site", "week"),
+            owner=ForecastCommit.supplier_id,
+            base=lambda: (
+                _select(_cm_fields, _cm_order)
+                .select_from(ForecastCommit)
+                .join(
+                    ForecastPlan,
+                    and_(
+                        ForecastPlan.id == ForecastCommit.plan_id, ForecastPlan.status == PlanStatus.published
+                    ),
+                )
+                .join(Item, Item.id == ForecastCommit.item_id)
+                .join(Site, Site.id == ForecastCommit.site_id)
+            ),
+            order=_cm_order,
+            filters={"sku": Item.sku, "site": Site.code},
+            newest_first=False,
         ),
         Dataset(
             name="orders",

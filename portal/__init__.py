@@ -55,6 +55,7 @@ def navigation() -> list[tuple[str, Any]]:
     if membership.is_supplier:
         items += [
             ("supplier.home", _l("Supplier workspace")),
+            ("supplier.forecast", _l("Forecast")),
             ("supplier.purchase_orders", _l("Purchase orders")),
         ]
     if membership.is_customer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -10,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from internal import purchasing, shipping
+from internal import planning, purchasing, shipping
 from internal.web import db_session
 from portal.disclosure import one_or_404, page_of, require_side
 from portal.supplier.forms import LineAnswerForm, ShipNoticeForm
@@ -131,3 +132,88 @@ def new_ship_notice() -> Response | str | tuple[str, int]:
     return render_template(
         "supplier/new_ship_notice.html", form=form, open_lines=open_lines, errors=errors, typed=typed
     ), status
+
+
+COMMIT_FIELD = re.compile(r"^commit-(?P<site>[^\s]+)-(?P<week>\d{4}-\d{2}-\d{2})$")
+
+
+@supplier.get("/forecast")
+def forecast() -> str:
+    """One supplied item at a time: demand per week as a table and a chart, and the commits against it."""
+    items = page_of("supplied_items", size=500)
+    sku = request.args.get("sku") or (items.rows[0]["sku"] if items.rows else "")
+    site = request.args.get("site") or None
+    filters = {"sku": sku} | ({"site": site} if site else {})
+    demand = page_of("forecast", size=500, **filters) if sku else None
+    commits = page_of("forecast_commits", size=500, **filters) if sku else None
+    committed = {(c["site"], c["week"]): c for c in commits.rows} if commits else {}
+    return render_template(
+        "supplier/forecast.html",
+        items=items,
+        sku=sku,
+        site=site,
+        demand=demand,
+        committed=committed,
+        today=dt.date.today(),  # noqa: DTZ011 - the supplier's calendar day decides what is frozen
+    )
+
+
+@supplier.post("/forecast")
+def commit_forecast() -> Response:
+    """Commit (or revise) quantities for the weeks of one item typed on the forecast page."""
+    sku = request.form.get("sku", "")
+    entries = []
+    for name, value in request.form.items():
+        match = COMMIT_FIELD.match(name)
+        if not match or not value.strip():
+            continue
+        try:
+            qty = Decimal(value.strip())
+        except InvalidOperation:
+            flash(_("%(value)s is not a quantity.", value=value), "danger")
+            return redirect(url_for("supplier.forecast", sku=sku))  # type: ignore[return-value]
+        comment = request.form.get(f"comment-{match['site']}-{match['week']}", "")
+        entries.append(
+            planning.CommitEntry(sku, match["site"], dt.date.fromisoformat(match["week"]), qty, comment)
+        )
+    return _commit(entries, url_for("supplier.forecast", sku=sku))
+
+
+@supplier.post("/forecast/upload")
+def upload_commits() -> Response:
+    """A whole horizon from CSV or XLSX: every row is checked, and one bad row stores nothing."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose a CSV or XLSX file to upload."), "danger")
+        return redirect(url_for("supplier.forecast"))  # type: ignore[return-value]
+    try:
+        entries = planning.read_upload(upload.filename, upload.read())
+    except planning.CommitRefused as refused:
+        for error in refused.errors:
+            flash(str(error), "danger")
+        return redirect(url_for("supplier.forecast"))  # type: ignore[return-value]
+    return _commit(entries, url_for("supplier.forecast"))
+
+
+def _commit(entries: list[planning.CommitEntry], target: str) -> Response:
+    try:
+        stored = planning.commit_forecast(
+            db_session(),
+            account_id=current_user.account_id,
+            partner_id=current_user.active_membership.partner_id,
+            entries=entries,
+        )
+    except planning.CommitRefused as refused:
+        for error in refused.errors:
+            flash(str(error), "danger")
+    else:
+        flagged = sum(1 for c in stored if c.status.value != "ok")
+        flash(
+            _(
+                "%(n)d commits saved; %(flagged)d flagged as shortfall or surplus.",
+                n=len(stored),
+                flagged=flagged,
+            ),
+            "success" if not flagged else "warning",
+        )
+    return redirect(target)  # type: ignore[return-value]
