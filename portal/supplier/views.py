@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from internal import planning, purchasing, shipping
 from internal.web import db_session
 from portal.disclosure import one_or_404, page_of, require_side
+from portal.exports import export
 from portal.supplier.forms import LineAnswerForm, ShipNoticeForm
 
 supplier = Blueprint("supplier", __name__, url_prefix="/supplier", template_folder="templates")
@@ -217,3 +218,14 @@ def _commit(entries: list[planning.CommitEntry], target: str) -> Response:
             "success" if not flagged else "warning",
         )
     return redirect(target)  # type: ignore[return-value]
+
+
+@supplier.get("/forecast.<fmt>")
+def export_forecast(fmt: str) -> Response:
+    filters = {k: v for k in ("sku", "site") if (v := request.args.get(k))}
+    return export("forecast", fmt, "forecast", **filters)
+
+
+@supplier.get("/purchase-orders.<fmt>")
+def export_purchase_orders(fmt: str) -> Response:
+    return export("purchase_order_lines", fmt, "purchase-order-lines")

@@ -136,3 +136,29 @@ def test_uploading_a_horizon_commits_it_all_or_names_the_bad_rows(client, sessio
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "2 commits saved; 0 flagged" in page
+
+
+def test_forecast_exports_are_the_disclosed_rows_and_are_in_the_ledger(client, session, plan):
+    import csv
+
+    from openpyxl import load_workbook
+
+    from internal.models import DisclosureRecord
+
+    sign_in(client, "plan@sup971.example.com")
+    with client.get("/supplier/forecast.csv") as response:
+        assert response.headers["Content-Disposition"] == 'attachment; filename="forecast.csv"'
+        rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert [r["sku"] for r in rows] == ["CP-971"] * 4
+    assert rows[1]["week"] == str(W[1])
+    assert rows[1]["qty"] == "100.000"
+    assert "customer" not in rows[0]
+    with client.get("/supplier/forecast.xlsx") as response:
+        sheet = load_workbook(io.BytesIO(response.data)).active
+        values = list(sheet.values)
+    assert values[0][:2] == ("sku", "item")
+    assert len(values) == 5
+    exported = session.scalars(select(DisclosureRecord).where(DisclosureRecord.channel == "export")).all()
+    assert len(exported) == 2
+    assert exported[0].row_count == 4
+    assert client.get("/supplier/forecast.pdf").status_code == 404

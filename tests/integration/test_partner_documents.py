@@ -229,3 +229,17 @@ def test_ship_notice_for_another_suppliers_line_is_refused(client, world):
     response = client.post("/supplier/ship-notices/new", data=data)
     assert response.status_code == 400
     assert "PO-B-1 line 1: there is no such purchase-order line." in response.get_data(as_text=True)
+
+
+def test_the_purchase_order_export_holds_only_the_suppliers_lines(client, world):
+    import csv
+    import io
+
+    sign_in(client, "a@sup601.example.com")
+    with client.get("/supplier/purchase-orders.csv") as response:
+        rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert [(r["order_number"], r["line_no"]) for r in rows] == [
+        ("PO-A-1", "1"),
+        ("PO-A-1", "2"),
+        ("PO-A-1", "3"),
+    ]
