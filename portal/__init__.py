@@ -57,6 +57,7 @@ def navigation() -> list[tuple[str, Any]]:
             ("supplier.home", _l("Supplier workspace")),
             ("supplier.forecast", _l("Forecast")),
             ("supplier.purchase_orders", _l("Purchase orders")),
+            ("supplier.ship_notices", _l("Ship notices")),
         ]
     if membership.is_customer:
         items += [("customer.home", _l("Customer service")), ("customer.orders", _l("Orders"))]

@@ -30,8 +30,11 @@ def test_supplier_user_signs_in_and_lands_on_their_workspace(client, supplier_us
     assert 'data-testid="supplier-home"' in body
     assert "SUP-101 Industries" in body
     # Only the supplier's own navigation, nothing of customers or staff.
-    assert "Supplier workspace" in body
-    assert "Customer service" not in body
+    nav = body.split('data-testid="main-nav">')[1].split("</ul>")[0]
+    for section in ("Supplier workspace", "Forecast", "Purchase orders", "Ship notices"):
+        assert section in nav
+    assert "Customer service" not in nav
+    assert "Team" not in nav  # a plain user, not a partner admin
 
 
 def test_email_is_matched_case_insensitively(client, supplier_user):
