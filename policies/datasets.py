@@ -317,7 +317,7 @@ DATASETS: dict[str, Dataset] = {
                 .join(Site, Site.id == ForecastCommit.site_id)
             ),
             order=_cm_order,
-            filters={"sku": Item.sku, "site": Site.code},
+            filters={"sku": Item.sku, "site": Site.code, "status": ForecastCommit.status},
             newest_first=False,
         ),
         Dataset(

@@ -26,10 +26,36 @@ def _only_suppliers() -> None:
     require_side("supplier")
 
 
+#: Lines whose need-by date falls within this many days count as due to ship.
+DUE_DAYS = 14
+
+
 @supplier.get("/")
 def home() -> str:
+    """What needs the supplier's attention, each figure from the gate like every other page."""
+    today = dt.date.today()  # noqa: DTZ011 - the supplier's calendar day
     awaiting = page_of("purchase_orders", size=10, status="open")
-    return render_template("supplier/home.html", membership=current_user.active_membership, awaiting=awaiting)
+    shortfalls = page_of("forecast_commits", size=500, status="shortfall")
+    open_lines = page_of("purchase_order_lines", size=500, shippable=True)
+    due = [ln for ln in open_lines.rows if ln["need_by"] <= today + dt.timedelta(days=DUE_DAYS)]
+    demand = page_of("forecast", size=500)
+    commits = page_of("forecast_commits", size=500)
+    committed = {(c["sku"], c["site"], c["week"]) for c in commits.rows}
+    uncommitted = [
+        row
+        for row in demand.rows
+        if (row["sku"], row["site"], row["week"]) not in committed
+        and not (row["frozen_until"] and row["week"] <= row["frozen_until"])
+    ]
+    return render_template(
+        "supplier/home.html",
+        membership=current_user.active_membership,
+        awaiting=awaiting,
+        shortfalls=shortfalls.rows,
+        due=due,
+        uncommitted=len(uncommitted),
+        due_days=DUE_DAYS,
+    )
 
 
 @supplier.get("/purchase-orders")

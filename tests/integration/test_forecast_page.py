@@ -162,3 +162,16 @@ def test_forecast_exports_are_the_disclosed_rows_and_are_in_the_ledger(client, s
     assert len(exported) == 2
     assert exported[0].row_count == 4
     assert client.get("/supplier/forecast.pdf").status_code == 404
+
+
+def test_the_home_page_counts_what_needs_attention(client, session, plan):
+    sign_in(client, "plan@sup971.example.com")
+    token = csrf_token(client, "/supplier/forecast")
+    client.post(
+        "/supplier/forecast", data={"csrf_token": token, "sku": "CP-971", f"commit-PL97-{W[2]}": "10"}
+    )
+    page = client.get("/supplier/").get_data(as_text=True)
+    # Four weeks, the first frozen, one committed: two await a commit; the one commit is a shortfall.
+    assert 'data-testid="kpi-uncommitted">2<' in page
+    assert 'data-testid="kpi-shortfalls">1<' in page
+    assert "10 committed against 100" in page
