@@ -21,7 +21,7 @@ def test_a_supplier_plans_acknowledges_ships_and_exports(page: Page, servers):
     expect(page.get_by_test_id("supplier-home")).to_be_visible()
 
     # Read the forecast: the chart is drawn from the page's own Chart.js.
-    page.get_by_role("link", name="Forecast").click()
+    page.get_by_test_id("main-nav").get_by_role("link", name="Forecast", exact=True).click()
     expect(page.locator("#forecast-chart")).to_have_attribute("data-drawn", "yes")
     expect(page.get_by_test_id("plan-version")).to_contain_text("Published plan version 2")
 
@@ -38,7 +38,7 @@ def test_a_supplier_plans_acknowledges_ships_and_exports(page: Page, servers):
     expect(page.locator("[data-testid^='flag-']").filter(has_text="Shortfall")).to_have_count(1)
 
     # Acknowledge an open purchase order: accept every line but one, propose another quantity there.
-    page.get_by_role("link", name="Supplier workspace").click()
+    page.get_by_test_id("main-nav").get_by_role("link", name="Supplier workspace", exact=True).click()
     page.get_by_test_id("po-table").get_by_role("link").first.click()
     number = page.get_by_test_id("po-number").inner_text().split()[-1]
     forms = page.locator("form[data-testid^='answer-']")
@@ -57,7 +57,7 @@ def test_a_supplier_plans_acknowledges_ships_and_exports(page: Page, servers):
     expect(status).to_have_text("Acknowledged")
 
     # Ship the accepted lines of that order.
-    page.get_by_role("link", name="Ship notices").click()
+    page.get_by_test_id("main-nav").get_by_role("link", name="Ship notices", exact=True).click()
     page.get_by_role("link", name="New ship notice").click()
     page.get_by_label("Ship date").fill("2026-11-27")
     page.get_by_label("Expected arrival").fill("2026-12-02")
@@ -71,7 +71,7 @@ def test_a_supplier_plans_acknowledges_ships_and_exports(page: Page, servers):
     expect(page.get_by_test_id("notice-table")).to_contain_text("DBS-WALK-1")
 
     # Export the forecast.
-    page.get_by_role("link", name="Forecast").click()
+    page.get_by_test_id("main-nav").get_by_role("link", name="Forecast", exact=True).click()
     with page.expect_download() as download:
         page.get_by_test_id("export-csv").click()
     content = download.value.path().read_text(encoding="utf-8-sig")
