@@ -183,6 +183,39 @@ def _forecast_base() -> Select[Any]:
     )
 
 
+#: Just which weeks the plan has for the viewer's items: what the home page counts, without the sums.
+_fw_fields: dict[str, ColumnElement[Any]] = {
+    "sku": Item.sku,
+    "site": Site.code,
+    "week": ForecastBucket.week_start,
+    "frozen_until": ForecastPlan.frozen_until,
+}
+
+
+def _forecast_weeks_base() -> Select[Any]:
+    return (
+        _select(_fw_fields, _fc_order)
+        .select_from(ForecastBucket)
+        .join(
+            ForecastPlan,
+            and_(ForecastPlan.id == ForecastBucket.plan_id, ForecastPlan.status == PlanStatus.published),
+        )
+        .join(
+            SourceListEntry,
+            and_(
+                SourceListEntry.item_id == ForecastBucket.item_id,
+                or_(SourceListEntry.site_id.is_(None), SourceListEntry.site_id == ForecastBucket.site_id),
+            ),
+        )
+        .join(Item, Item.id == ForecastBucket.item_id)
+        .join(Site, Site.id == ForecastBucket.site_id)
+        .where(
+            or_(ForecastPlan.frozen_until.is_(None), ForecastBucket.week_start > ForecastPlan.frozen_until)
+        )
+        .distinct()
+    )
+
+
 _si_fields: dict[str, ColumnElement[Any]] = {
     "sku": Item.sku,
     "item": Item.name,
@@ -281,6 +314,17 @@ DATASETS: dict[str, Dataset] = {
             base=_forecast_base,
             order=_fc_order,
             filters={"sku": Item.sku, "site": Site.code},
+            newest_first=False,
+        ),
+        Dataset(
+            name="forecast_weeks",
+            audience="supplier",
+            fields=_fw_fields,
+            key=("sku", "site", "week"),
+            owner=SourceListEntry.supplier_id,
+            base=_forecast_weeks_base,
+            order=_fc_order,
+            filters={"sku": Item.sku},
             newest_first=False,
         ),
         Dataset(

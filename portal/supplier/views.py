@@ -38,15 +38,10 @@ def home() -> str:
     shortfalls = page_of("forecast_commits", size=500, status="shortfall")
     open_lines = page_of("purchase_order_lines", size=500, shippable=True)
     due = [ln for ln in open_lines.rows if ln["need_by"] <= today + dt.timedelta(days=DUE_DAYS)]
-    demand = page_of("forecast", size=500)
-    commits = page_of("forecast_commits", size=500)
+    weeks = page_of("forecast_weeks", size=2000)  # open (unfrozen) weeks only
+    commits = page_of("forecast_commits", size=2000)
     committed = {(c["sku"], c["site"], c["week"]) for c in commits.rows}
-    uncommitted = [
-        row
-        for row in demand.rows
-        if (row["sku"], row["site"], row["week"]) not in committed
-        and not (row["frozen_until"] and row["week"] <= row["frozen_until"])
-    ]
+    uncommitted = [row for row in weeks.rows if (row["sku"], row["site"], row["week"]) not in committed]
     return render_template(
         "supplier/home.html",
         membership=current_user.active_membership,
@@ -54,6 +49,7 @@ def home() -> str:
         shortfalls=shortfalls.rows,
         due=due,
         uncommitted=len(uncommitted),
+        more_weeks=weeks.next_page is not None,
         due_days=DUE_DAYS,
     )
 

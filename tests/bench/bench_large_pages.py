@@ -1,0 +1,80 @@
+"""Server time of partner pages on the large demo (1,000,000 order lines, 50,000 items): median of runs.
+
+The large demo is built once into bench-results/large.db (about 80 s on SQLite) and reused after.
+Issue target: every page under 100 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from pathlib import Path
+
+RESULTS = Path("bench-results")
+DATABASE = RESULTS / "large.db"
+RUNS = 7
+PAGES = {
+    "supplier.user@example.com": [
+        "/supplier/",
+        "/supplier/forecast",
+        "/supplier/purchase-orders",
+        "/supplier/ship-notices/new",
+    ],
+    "customer.user@example.com": ["/customer/", "/customer/orders"],
+}
+
+
+def build() -> str:
+    from internal.db import make_engine, make_session_factory
+    from internal.demo import load_demo
+    from internal.migrate import upgrade
+
+    url = f"sqlite:///{DATABASE.resolve()}"
+    if DATABASE.exists():
+        return url
+    RESULTS.mkdir(exist_ok=True)
+    partial = DATABASE.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    partial_url = f"sqlite:///{partial.resolve()}"
+    upgrade(partial_url)
+    engine = make_engine(partial_url)
+    with make_session_factory(engine)() as session:
+        summary = load_demo(session, "large")
+        session.commit()
+    engine.dispose()
+    partial.rename(DATABASE)
+    print(f"built the large demo in {summary.elapsed_seconds:.0f} s")  # noqa: T201
+    return url
+
+
+def main() -> None:
+    import portal
+    from internal.demo import DEMO_PASSWORD
+
+    url = build()
+    app = portal.create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+    figures: dict[str, float] = {}
+    for email, paths in PAGES.items():
+        client = app.test_client()
+        token = re.search(
+            r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True)
+        )
+        assert token is not None
+        client.post("/login", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token.group(1)})
+        for path in paths:
+            client.get(path)
+            times = []
+            for _ in range(RUNS):
+                started = time.perf_counter()
+                response = client.get(path)
+                times.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (path, response.status_code)
+            figures[path] = statistics.median(times)
+    print(f"{'page (large demo, SQLite)':<34}{'median ms':>10}{'  under 100 ms':>15}")  # noqa: T201
+    for path, ms in figures.items():
+        print(f"{path:<34}{ms:>10.1f}{'yes' if ms < 100 else 'NO':>15}")  # noqa: T201
+    (RESULTS / "large_pages.json").write_text(
+        json.dumps({k: round(v, 1) for k, v in figures.items()}, indent=2)
+    )
