@@ -1327,7 +1327,11 @@ class _Demo:
         po_id, line_id = self.counter("purchase_order"), self.counter("purchase_order_line")
         response_id = self.counter("purchase_order_line_response")
         notice_id, notice_line_id = self.counter("ship_notice"), self.counter("ship_notice_line")
-        orders, lines, responses, notices, notice_lines = [], [], [], [], []
+        orders: list[dict[str, Any]] = []
+        lines: list[dict[str, Any]] = []
+        responses: list[dict[str, Any]] = []
+        notices: list[dict[str, Any]] = []
+        notice_lines: list[dict[str, Any]] = []
         plants = [s["id"] for s in self.plants]
         yesterday = today - dt.timedelta(days=1)
         for supplier in self.suppliers:

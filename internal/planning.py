@@ -195,6 +195,7 @@ def commit_forecast(
 def read_upload(filename: str, content: bytes) -> list[CommitEntry]:
     """Entries from a CSV or XLSX file with the columns sku, site, week, qty and (optional) comment."""
     name = filename.lower()
+    rows: list[list[object]]
     if name.endswith(".xlsx"):
         rows = _xlsx_rows(content)
     elif name.endswith(".csv"):
@@ -202,9 +203,9 @@ def read_upload(filename: str, content: bytes) -> list[CommitEntry]:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise CommitRefused(
-                ["The CSV file is not UTF-8 text; save it as 'CSV UTF-8' and upload again."]
+                [_l("The CSV file is not UTF-8 text; save it as 'CSV UTF-8' and upload again.")]
             ) from None
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = [list(r) for r in csv.reader(io.StringIO(text))]
     else:
         raise CommitRefused([_l("%(filename)s: upload a .csv or .xlsx file.", filename=filename)])
     if not rows:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import QueryableAttribute, aliased
 
 from internal.models import (
     ForecastBucket,
@@ -28,6 +28,9 @@ from internal.models import (
     SourceListEntry,
 )
 
+#: A column, a mapped attribute or any SQL expression a dataset shows or filters on.
+Expr = ColumnElement[Any] | QueryableAttribute[Any]
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -35,24 +38,22 @@ class Dataset:
     #: Which side of a partnership may be shown it: "supplier" or "customer".
     audience: str
     #: Field name to SQL expression; also the order of columns shown.
-    fields: dict[str, ColumnElement[Any]]
+    fields: dict[str, Expr]
     #: The fields that identify a row (recorded in the ledger).
     key: tuple[str, ...]
     #: Row scope "own documents": rows whose owner is the viewing partner.
-    owner: ColumnElement[int]
+    owner: Expr
     #: The FROM clause with its joins, selecting ``fields``.
     base: Callable[[], Select[Any]]
     #: Sort order; also the keyset cursor's columns, with their Python types.
-    order: tuple[tuple[ColumnElement[Any], type], ...]
+    order: tuple[tuple[Expr, type], ...]
     #: Filters a page may ask for: name to the expression compared with equality.
-    filters: dict[str, ColumnElement[Any]]
+    filters: dict[str, Expr]
     #: Documents list newest first; a document's lines read in their own order.
     newest_first: bool = True
 
 
-def _select(
-    fields: dict[str, ColumnElement[Any]], order: tuple[tuple[ColumnElement[Any], type], ...]
-) -> Select[Any]:
+def _select(fields: dict[str, Expr], order: tuple[tuple[Expr, type], ...]) -> Select[Any]:
     cursor = [column.label(f"_cursor{n}") for n, (column, _type) in enumerate(order)]
     return select(*(expr.label(name) for name, expr in fields.items()), *cursor)
 
@@ -63,7 +64,7 @@ _po_lines = (
     .correlate(PurchaseOrder)
     .scalar_subquery()
 )
-_po_fields: dict[str, ColumnElement[Any]] = {
+_po_fields: dict[str, Expr] = {
     "number": PurchaseOrder.number,
     "order_date": PurchaseOrder.order_date,
     "status": PurchaseOrder.status,
@@ -74,7 +75,7 @@ _po_fields: dict[str, ColumnElement[Any]] = {
 }
 _po_order = ((PurchaseOrder.order_date, dt.date), (PurchaseOrder.id, int))
 
-_pol_fields: dict[str, ColumnElement[Any]] = {
+_pol_fields: dict[str, Expr] = {
     "order_number": PurchaseOrder.number,
     "line_no": PurchaseOrderLine.line_no,
     "sku": Item.sku,
@@ -105,7 +106,7 @@ _notice_lines = (
     .correlate(ShipNotice)
     .scalar_subquery()
 )
-_sn_fields: dict[str, ColumnElement[Any]] = {
+_sn_fields: dict[str, Expr] = {
     "number": ShipNotice.number,
     "ship_date": ShipNotice.ship_date,
     "expected_arrival": ShipNotice.expected_arrival,
@@ -132,7 +133,7 @@ _previous_qty = (
     .correlate(ForecastPlan, ForecastBucket)
     .scalar_subquery()
 )
-_fc_fields: dict[str, ColumnElement[Any]] = {
+_fc_fields: dict[str, Expr] = {
     "sku": Item.sku,
     "item": Item.name,
     "uom": Item.uom,
@@ -184,7 +185,7 @@ def _forecast_base() -> Select[Any]:
 
 
 #: Just which weeks the plan has for the viewer's items: what the home page counts, without the sums.
-_fw_fields: dict[str, ColumnElement[Any]] = {
+_fw_fields: dict[str, Expr] = {
     "sku": Item.sku,
     "site": Site.code,
     "week": ForecastBucket.week_start,
@@ -216,7 +217,7 @@ def _forecast_weeks_base() -> Select[Any]:
     )
 
 
-_si_fields: dict[str, ColumnElement[Any]] = {
+_si_fields: dict[str, Expr] = {
     "sku": Item.sku,
     "item": Item.name,
     "uom": Item.uom,
@@ -225,7 +226,7 @@ _si_fields: dict[str, ColumnElement[Any]] = {
 }
 _si_order = ((Item.sku, str), (SourceListEntry.id, int))
 
-_cm_fields: dict[str, ColumnElement[Any]] = {
+_cm_fields: dict[str, Expr] = {
     "sku": Item.sku,
     "site": Site.code,
     "week": ForecastCommit.week_start,
@@ -237,7 +238,7 @@ _cm_fields: dict[str, ColumnElement[Any]] = {
 }
 _cm_order = ((Item.sku, str), (Site.code, str), (ForecastCommit.week_start, dt.date))
 
-_so_fields: dict[str, ColumnElement[Any]] = {
+_so_fields: dict[str, Expr] = {
     "number": SalesOrder.number,
     "customer_reference": SalesOrder.customer_reference,
     "order_date": SalesOrder.order_date,
@@ -249,7 +250,7 @@ _so_fields: dict[str, ColumnElement[Any]] = {
 }
 _so_order = ((SalesOrder.order_date, dt.date), (SalesOrder.id, int))
 
-_sol_fields: dict[str, ColumnElement[Any]] = {
+_sol_fields: dict[str, Expr] = {
     "order_number": SalesOrder.number,
     "line_no": SalesOrderLine.line_no,
     "sku": Item.sku,

@@ -114,7 +114,7 @@ def disclose(
     more = len(fetched) > size
     fetched = fetched[:size]
     rows = tuple(MappingProxyType({c.name: row[c.name] for c in columns}) for row in fetched)
-    cursor = _encode_cursor(ds, fetched[-1]) if more else None
+    cursor = _encode_cursor(ds, dict(fetched[-1])) if more else None
     return _record(session, viewer, ds, channel, rows, columns, cursor)
 
 

@@ -95,5 +95,5 @@ def enum_column(enum_cls: type[enum.Enum], **kw: object) -> Enum:
         length=30,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
