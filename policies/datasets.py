@@ -51,6 +51,8 @@ class Dataset:
     filters: dict[str, Expr]
     #: Documents list newest first; a document's lines read in their own order.
     newest_first: bool = True
+    #: The named row scopes a policy rule may use for this dataset (the owner column decides them).
+    scopes: tuple[str, ...] = ("own_documents",)
 
 
 def _select(fields: dict[str, Expr], order: tuple[tuple[Expr, type], ...]) -> Select[Any]:
@@ -316,6 +318,7 @@ DATASETS: dict[str, Dataset] = {
             order=_fc_order,
             filters={"sku": Item.sku, "site": Site.code},
             newest_first=False,
+            scopes=("supplied_by_viewer",),
         ),
         Dataset(
             name="forecast_weeks",
@@ -327,6 +330,7 @@ DATASETS: dict[str, Dataset] = {
             order=_fc_order,
             filters={"sku": Item.sku},
             newest_first=False,
+            scopes=("supplied_by_viewer",),
         ),
         Dataset(
             name="supplied_items",
@@ -342,6 +346,7 @@ DATASETS: dict[str, Dataset] = {
             order=_si_order,
             filters={"sku": Item.sku},
             newest_first=False,
+            scopes=("supplied_by_viewer",),
         ),
         Dataset(
             name="forecast_commits",

@@ -11,11 +11,15 @@ import click
 
 from internal import config as settings
 from internal.db import make_engine, make_session_factory
+from policies.cli import policy_cli
 
 
 @click.group(help="Partner portal: the extranet, the staff console and their tools.")
 def main() -> None:
     pass
+
+
+main.add_command(policy_cli)
 
 
 @main.group(help="Database schema.")

@@ -1,0 +1,81 @@
+"""`portal policy check` and `portal policy explain`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from internal import config as settings
+from internal.db import make_engine, make_session_factory
+from internal.models import Partner
+from policies.datasets import DATASETS
+from policies.language import PolicyInvalid, parse
+from policies.resolve import explain, resolve, run_tests
+
+DEFAULT_SET = Path(__file__).parent / "sets" / "default.yaml"
+
+
+@click.group(name="policy", help="Sharing policies: check documents, explain what a partner sees.")
+def policy_cli() -> None:
+    pass
+
+
+@policy_cli.command(help="Validate policy files and run their tests; exit 0 when all pass, 1 otherwise.")
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def check(paths: tuple[Path, ...]) -> None:
+    failed = False
+    for path in paths:
+        try:
+            doc = parse(path.read_text(encoding="utf-8"), str(path))
+        except PolicyInvalid as invalid:
+            failed = True
+            for problem in invalid.problems:
+                click.echo(str(problem), err=True)
+            continue
+        failures = run_tests(doc, str(path))
+        for failure in failures:
+            click.echo(failure, err=True)
+        failed |= bool(failures)
+        if not failures:
+            click.echo(f"{path}: valid, {len(doc.rules)} rules, {len(doc.tests)} tests passed")
+    sys.exit(1 if failed else 0)
+
+
+@policy_cli.command(
+    "explain", help="What a partner sees of a dataset, field by field, and which rule decides."
+)
+@click.option("--partner", "partner_code", required=True, help="Partner code, e.g. SUP-001.")
+@click.option("--dataset", required=True, type=click.Choice(sorted(DATASETS)))
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=DEFAULT_SET,
+    show_default=True,
+    help="The policy document to explain.",
+)
+def explain_command(partner_code: str, dataset: str, policy_path: Path) -> None:
+    try:
+        doc = parse(policy_path.read_text(encoding="utf-8"), str(policy_path))
+    except PolicyInvalid as invalid:
+        raise click.ClickException(str(invalid)) from None
+    engine = make_engine(settings.load()["DATABASE_URL"])
+    with make_session_factory(engine)() as session:
+        partner = session.scalar(
+            select(Partner).where(Partner.code == partner_code).options(selectinload(Partner.groups))
+        )
+        if partner is None:
+            raise click.ClickException(f"There is no partner {partner_code!r}.")
+        groups = frozenset(g.name for g in partner.groups)
+        kind = partner.kind.value
+    engine.dispose()
+    version = f"policy {policy_path.name} ({doc.content_hash[:12]})"
+    click.echo(f"{partner_code} ({kind}; groups: {', '.join(sorted(groups)) or 'none'}) sees of {dataset}:")
+    for line in explain(resolve(doc, dataset, partner_code, kind, groups), version):
+        click.echo(f"  {line}")
