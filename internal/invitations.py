@@ -7,7 +7,7 @@ import secrets
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from internal.accounts import check_new_password, normalize_email, token_hash
@@ -30,7 +30,16 @@ def invite(
     invited_by_id: int | None,
     expires_in: dt.timedelta = INVITATION_LIFETIME,
 ) -> tuple[Invitation, str]:
-    """Create an invitation and return it with the link's token (the caller e-mails it, never stores it)."""
+    """Create an invitation and return it with the link's token (the caller e-mails it, never stores it).
+
+    Only the token's SHA-256 is stored. Refuses (InvitationError) an invalid e-mail address, an unknown
+    role, a partner that does not exist or is suspended, and someone already an active user of it.
+    ``internal.jobs.invite_and_send`` also queues the e-mail for when the session commits.
+    """
+    try:
+        member_role = MembershipRole(role)
+    except ValueError:
+        raise InvitationError(_l("%(role)s is not a role.", role=repr(role))) from None
     try:
         email = normalize_email(validate_email(email, check_deliverability=False).normalized)
     except EmailNotValidError as error:
@@ -52,7 +61,7 @@ def invite(
     invitation = Invitation(
         partner_id=partner_id,
         email=email,
-        role=MembershipRole(role),
+        role=member_role,
         token_hash=token_hash(token),
         invited_by_id=invited_by_id,
         created_at=now,
@@ -72,13 +81,27 @@ def find_invitation(session: Session, token: str) -> Invitation | None:
 
 
 def accept(session: Session, token: str, *, name: str, password: str) -> Account:
-    """Accept an invitation: create the account (or add the membership to an existing one)."""
+    """Accept an invitation: create the account (or add the membership to an existing one).
+
+    An existing account keeps its name and password. Refuses (InvitationError) an unknown, expired or
+    used token; PasswordRejected for a weak password.
+    """
     invitation = find_invitation(session, token)
     if invitation is None:
         raise InvitationError(_l("This invitation link has expired or was already used."))
     account = session.scalar(select(Account).where(Account.email == invitation.email))
     if account is None:
         check_new_password(password, email=invitation.email)
+    # Claimed with a conditional UPDATE (after every refusal, so a refused try leaves the link usable):
+    # of two concurrent accepts, one finds nothing left to claim.
+    claimed: CursorResult[tuple[()]] = session.execute(  # type: ignore[assignment]
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .values(accepted_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        raise InvitationError(_l("This invitation link has expired or was already used."))
+    if account is None:
         account = Account(email=invitation.email, name=name.strip(), password_hash=hash_password(password))
         session.add(account)
         session.flush()
@@ -92,6 +115,5 @@ def accept(session: Session, token: str, *, name: str, password: str) -> Account
     else:
         membership.active = True
         membership.role = invitation.role
-    invitation.accepted_at = utcnow()
     session.flush()
     return account

@@ -6,19 +6,25 @@ Without CELERY_BROKER_URL the tasks run in-process (the embedded default); with 
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from celery import Celery
 from celery.signals import worker_init
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from internal import config as settings
-from internal import mail
+from internal import invitations, mail
+from internal.accounts import token_hash
 from internal.db import make_engine, make_session_factory
-from internal.models import Invitation, utcnow
+from internal.models import Invitation, MembershipRole, utcnow
+
+log = logging.getLogger(__name__)
 
 celery_app = Celery("portal")
 _state: dict[str, Any] = {"config": None, "factory": None}
@@ -41,8 +47,12 @@ def configure(config: dict[str, Any]) -> None:
             task_acks_late=True,
             task_reject_on_worker_lost=True,
             worker_prefetch_multiplier=1,
+            # An unacknowledged task comes back after this long (default one hour): longer than any
+            # task and its retries take, short enough that a crashed worker's mail goes out soon.
             broker_transport_options={"visibility_timeout": 600},
             broker_connection_retry_on_startup=True,
+            # No results are kept: nothing reads them, and Redis then holds task arguments (tokens)
+            # only while the message is queued.
             task_ignore_result=True,
         )
     else:
@@ -55,9 +65,13 @@ def configure(config: dict[str, Any]) -> None:
     _state["config"] = config
 
 
-def use_session_factory(factory: sessionmaker[Session] | None) -> None:
-    """Point tasks at another session factory (tests bind it to their own connection)."""
+def use_session_factory(factory: sessionmaker[Session] | None) -> sessionmaker[Session] | None:
+    """Point tasks at another session factory and return the previous one (tests bind tasks to their
+    own connection, so an eager task sees the test's uncommitted rows). None: build from DATABASE_URL.
+    """
+    previous: sessionmaker[Session] | None = _state["factory"]
     _state["factory"] = factory
+    return previous
 
 
 def current_config() -> dict[str, Any]:
@@ -86,6 +100,39 @@ def task_session() -> Iterator[Session]:
 celery_app.conf.imports = ("portal.notifications",)
 
 
+_ON_COMMIT = "portal_on_commit"
+
+
+def on_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run ``callback`` once ``session``'s transaction commits; forget it if the transaction rolls back.
+
+    For queueing tasks about new rows: a worker must not look for rows that are not committed yet.
+    """
+    if _ON_COMMIT not in session.info:
+        session.info[_ON_COMMIT] = []
+        event.listen(session, "after_commit", _run_on_commit)
+        event.listen(session, "after_transaction_end", _forget_on_commit)
+    session.info[_ON_COMMIT].append(callback)
+
+
+def _run_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released, not the commit the rows wait for
+    callbacks, session.info[_ON_COMMIT] = session.info[_ON_COMMIT], []
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            # The commit has happened: a failure to queue (or, in-process, to send) must not look like
+            # a failed commit to the caller. The row keeps its "not sent" state for a retry.
+            log.exception("after-commit callback %r failed", callback)
+
+
+def _forget_on_commit(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info[_ON_COMMIT] = []
+
+
 def enqueue(task_name: str, *args: Any) -> None:
     """Queue a task by name, loading the task modules first (in-process mode runs it right away)."""
     celery_app.loader.import_default_modules()
@@ -102,16 +149,26 @@ if os.environ.get("CELERY_BROKER_URL"):
     configure(settings.load())
 
 
+# The token is an argument because the database keeps only its hash: Redis holds it transiently, in
+# the queued message, until a worker takes it (results are not stored).
 @celery_app.task(name="portal.send_invitation", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_invitation(invitation_id: int, token: str) -> bool:
     """E-mail the invitation link. The token travels only in the task message, never in the database.
 
-    Idempotent: an invitation already sent is not sent again. Returns whether a mail went out.
+    Idempotent: an invitation already sent (sent_at set), accepted, expired or gone is not mailed, nor
+    is a token that is not this invitation's. Delivery is at least once: a worker that dies between
+    the SMTP hand-off and the commit mails again on redelivery. Returns whether a mail went out.
     """
     config = current_config()
     with task_session() as session:
         invitation = session.get(Invitation, invitation_id)
-        if invitation is None or invitation.sent_at is not None or invitation.accepted_at is not None:
+        if (
+            invitation is None
+            or invitation.sent_at is not None
+            or invitation.accepted_at is not None
+            or invitation.expires_at <= utcnow()
+            or invitation.token_hash != token_hash(token)
+        ):
             return False
         link = f"{config['EXTRANET_URL'].rstrip('/')}/invitation/{token}"
         partner = invitation.partner
@@ -127,3 +184,29 @@ def send_invitation(invitation_id: int, token: str) -> bool:
         )
         invitation.sent_at = utcnow()
     return True
+
+
+def invite_and_send(
+    session: Session,
+    *,
+    partner_id: int,
+    email: str,
+    role: str = MembershipRole.user.value,
+    invited_by_id: int | None,
+    expires_in: dt.timedelta = invitations.INVITATION_LIFETIME,
+) -> Invitation:
+    """Create an invitation (see ``invitations.invite``) and queue its e-mail for when ``session`` commits.
+
+    Flushes, never commits: the caller's commit sends the mail; a rollback sends nothing.
+    """
+    invitation, token = invitations.invite(
+        session,
+        partner_id=partner_id,
+        email=email,
+        role=role,
+        invited_by_id=invited_by_id,
+        expires_in=expires_in,
+    )
+    invitation_id = invitation.id
+    on_commit(session, lambda: send_invitation.delay(invitation_id, token))
+    return invitation

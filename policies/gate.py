@@ -1,8 +1,9 @@
 """The disclosure gate: the only way partner-facing code reads enterprise data.
 
-This is the gate's interface with its first rule built in: a partner sees its own documents, field
-for field, and nothing else. The sharing-policy engine (rules, transforms, versions) plugs in behind
-``disclose`` without changing its callers. Every call writes one ledger record.
+The active policy version decides: its rules resolve (policies.resolve) to the rows and fields the
+viewer may see and the transform of each; the row scope and filters run as one SQL query, the
+transforms on the page of rows it returns. No active or valid policy: nothing is disclosed
+(PolicyUnavailable). Every call writes one ledger record naming the version that decided.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from internal.models import DisclosureRecord, utcnow
+from internal import config as settings
+from internal.models import DisclosureRecord, PolicyVersion, Site, utcnow
+from policies import versions
 from policies.datasets import DATASETS, Dataset
+from policies.language import PolicyInvalid
+from policies.resolve import Resolution, explain, resolve
+from policies.transforms import Context, column
 
-#: Names the built-in rule in the ledger until versioned policy sets are active.
-BUILTIN_POLICY = "builtin:own-documents"
 CHANNELS = ("web", "export", "api", "email")
 MAX_PAGE = 500
 
@@ -92,11 +96,23 @@ def disclose(
         raise UnknownDataset(dataset)
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
+    try:
+        current = versions.active(session)
+    except PolicyInvalid as invalid:
+        raise PolicyUnavailable(f"the active sharing policy does not validate: {invalid}") from invalid
+    if current is None:
+        raise PolicyUnavailable("no sharing policy is active")
+    version, doc = current
     page = page or Page()
     size = max(1, min(page.size, MAX_PAGE))
-    columns = _columns(ds, viewer)
-    if not columns:
-        return _record(session, viewer, ds, channel, (), (), None)
+    resolution = resolve(doc, dataset, viewer.partner_code, viewer.partner_kind, viewer.groups)
+    visible = [name for name in ds.fields if name in resolution.fields]
+    if (
+        not visible
+        or not resolution.row_scopes & set(ds.scopes)
+        or resolution.row_scopes & resolution.forbidden_scopes
+    ):
+        return _record(session, viewer, ds, channel, (), (), None, version)
 
     query = ds.base().where(ds.owner == viewer.partner_id)
     for name, value in (filters or {}).items():
@@ -105,32 +121,69 @@ def disclose(
                 f"{dataset} cannot be filtered by {name!r}; use one of {', '.join(ds.filters)}"
             )
         query = query.where(ds.filters[name] == value)
+    if resolution.horizon_weeks is not None and "week" in ds.fields:
+        today = dt.date.today()  # noqa: DTZ011 - a horizon counts calendar weeks from this week's Monday
+        monday = today - dt.timedelta(days=today.weekday())
+        query = query.where(ds.fields["week"] < monday + dt.timedelta(weeks=resolution.horizon_weeks))
     if page.after:
         query = query.where(_after(ds, _decode_cursor(ds, page.after)))
     direction = "desc" if ds.newest_first else "asc"
-    query = query.order_by(*(getattr(column, direction)() for column, _type in ds.order)).limit(size + 1)
+    query = query.order_by(*(getattr(column_, direction)() for column_, _type in ds.order)).limit(size + 1)
 
     fetched = session.execute(query).mappings().all()
     more = len(fetched) > size
     fetched = fetched[:size]
-    rows = tuple(MappingProxyType({c.name: row[c.name] for c in columns}) for row in fetched)
+    ctx = _context(session, viewer, resolution)
+    shown = {
+        name: column(resolution.fields[name].transform, ctx)([row[name] for row in fetched])
+        for name in visible
+    }
+    rows = tuple(MappingProxyType({name: shown[name][i] for name in visible}) for i in range(len(fetched)))
+    keys = [[_plain(row[k]) for k in ds.key] for row in fetched]
     cursor = _encode_cursor(ds, dict(fetched[-1])) if more else None
-    return _record(session, viewer, ds, channel, rows, columns, cursor)
+    return _record(
+        session, viewer, ds, channel, rows, _columns(ds, resolution, version), cursor, version, keys
+    )
 
 
-def _columns(ds: Dataset, viewer: Viewer) -> tuple[Column, ...]:
-    if not viewer.is_(ds.audience):
-        return ()
-    note = "shown as recorded: it is your own document"
-    return tuple(Column(name, "exact", note) for name in ds.fields)
+_secret: list[bytes] = []
+
+
+def _context(session: Session, viewer: Viewer, resolution: Resolution) -> Context:
+    kinds = {t.transform.kind for t in resolution.fields.values()}
+    regions: dict[str, str] = {}
+    if "generalize" in kinds:
+        regions = dict(session.execute(select(Site.code, Site.region)).all())
+    if "pseudonymize" in kinds and not _secret:
+        _secret.append(str(settings.load()["SECRET_KEY"]).encode())
+    return Context(
+        viewer_partner_id=viewer.partner_id,
+        secret=_secret[0] if _secret else b"",
+        today=dt.date.today(),  # noqa: DTZ011 - delays count calendar days
+        regions=regions,
+    )
+
+
+def _columns(ds: Dataset, resolution: Resolution, version: PolicyVersion) -> tuple[Column, ...]:
+    sentences = dict(zip(ds.fields, explain(resolution, f"version {version.number}"), strict=False))
+    return tuple(
+        Column(name, _treatment(resolution, name), sentences.get(name, ""))
+        for name in ds.fields
+        if name in resolution.fields
+    )
+
+
+def _treatment(resolution: Resolution, name: str) -> str:
+    transform = resolution.fields[name].transform
+    return ":".join([transform.kind, *(str(p) for p in transform.params if not isinstance(p, tuple))])
 
 
 def _after(ds: Dataset, values: list[Any]) -> Any:
     """Rows that sort after the cursor in the dataset's order: a row-value comparison spelled out."""
     clauses = []
-    for n, (column, _type) in enumerate(ds.order):
+    for n, (expr, _type) in enumerate(ds.order):
         equal = [c == v for (c, _t), v in zip(ds.order[:n], values[:n], strict=True)]
-        beyond = column < values[n] if ds.newest_first else column > values[n]
+        beyond = expr < values[n] if ds.newest_first else expr > values[n]
         clauses.append(and_(*equal, beyond))
     return or_(*clauses)
 
@@ -162,6 +215,8 @@ def _record(
     rows: tuple[Mapping[str, Any], ...],
     columns: tuple[Column, ...],
     cursor: str | None,
+    version: PolicyVersion,
+    keys: list[list[Any]] | None = None,
 ) -> Disclosure:
     """One ledger record per disclosure, whatever the number of rows."""
     session.add(
@@ -171,15 +226,15 @@ def _record(
             partner_id=viewer.partner_id,
             channel=channel,
             dataset=ds.name,
-            policy_version_id=None,
-            policy_hash=BUILTIN_POLICY,
-            row_keys=[[_plain(row[k]) for k in ds.key] for row in rows],
+            policy_version_id=version.id,
+            policy_hash=version.content_hash,
+            row_keys=keys or [],
             fields={c.name: c.treatment for c in columns},
             row_count=len(rows),
         )
     )
     session.flush()
-    return Disclosure(ds.name, rows, columns, BUILTIN_POLICY, cursor)
+    return Disclosure(ds.name, rows, columns, f"version {version.number}", cursor)
 
 
 def _plain(value: Any) -> Any:

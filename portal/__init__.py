@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, redirect, url_for
+from flask import Flask, abort, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+import policies
 from internal.web import init_web
 from internal.web.auth import make_auth_blueprint
 from portal.auth import partner_auth
@@ -22,6 +23,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     for blueprint in (make_auth_blueprint(), partner_auth, supplier, customer):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "index", index)
+    app.register_error_handler(policies.PolicyUnavailable, sharing_unavailable)
 
     @app.context_processor
     def _layout() -> dict[str, Any]:
@@ -33,6 +35,18 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
         }
 
     return app
+
+
+def sharing_unavailable(_error: policies.PolicyUnavailable) -> tuple[str, int]:
+    """No valid sharing policy is active: the gate discloses nothing, and the page says so plainly."""
+    return render_template(
+        "errors/error.html",
+        status=503,
+        title=_l("Data sharing is paused"),
+        message=_l(
+            "No sharing agreement is active right now, so no data can be shown. Please try again later."
+        ),
+    ), 503
 
 
 @login_required

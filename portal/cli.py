@@ -59,12 +59,13 @@ def demo() -> None:
     pass
 
 
-@demo.command("load", help="Load a deterministic demo manufacturer into an empty database.")
+@demo.command("load", help="Load a deterministic demo manufacturer, and activate the default sharing policy.")
 @click.option("--scale", type=click.Choice(["small", "large"]), default="small", show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data is already loaded.")
 @click.option("--seed", type=int, default=20261125, show_default=True)
 def demo_load(scale: str, if_empty: bool, seed: int) -> None:
     from internal.demo import DemoAlreadyLoaded, load_demo
+    from policies import load_demo_policy
 
     config = settings.load()
     engine = make_engine(config["DATABASE_URL"])
@@ -81,6 +82,8 @@ def demo_load(scale: str, if_empty: bool, seed: int) -> None:
                 "The database already holds data. Use an empty database "
                 "(or `portal db downgrade` then `portal db upgrade`) to load the demo again."
             ) from None
+        # Authored by the policy admin, approved by the buyer: activation always takes two people.
+        load_demo_policy(session, "policy.admin@example.com", "buyer@example.com")
         session.commit()
     engine.dispose()
     click.echo(f"Loaded the {scale} demo in {summary.elapsed_seconds:.1f} s:")

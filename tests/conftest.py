@@ -60,7 +60,30 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A freshly migrated, empty database for this test session."""
     with scratch_database(tmp_path_factory, "test") as url:
         upgrade(url)
+        install_default_policy(url)
         yield url
+
+
+def install_default_policy(url: str) -> None:
+    """Make the shipped default set the active policy (tests of approval build their own versions)."""
+    import hashlib
+
+    from internal.models import PolicyStatus, PolicyVersion
+    from policies import DEFAULT_SET
+
+    text = DEFAULT_SET.read_text(encoding="utf-8")
+    eng = make_engine(url)
+    with make_session_factory(eng)() as sess:
+        sess.add(
+            PolicyVersion(
+                number=1,
+                content_hash=hashlib.sha256(text.encode()).hexdigest(),
+                document=text,
+                status=PolicyStatus.active,
+            )
+        )
+        sess.commit()
+    eng.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -268,3 +268,19 @@ def test_a_refused_password_leaves_the_link_usable(session):
     with pytest.raises(PasswordRejected, match="e-mail"):
         invitations.accept(session, token, name="Careful", password="careful411@example.com")
     assert invitations.find_invitation(session, token) is not None
+
+
+def test_on_commit_waits_for_the_real_commit_forgets_rollbacks_and_survives_failures(session, caplog):
+    ran = []
+    jobs.on_commit(session, lambda: ran.append("rolled back"))
+    session.begin_nested().commit()  # a released savepoint is not the commit
+    assert ran == []
+    session.rollback()
+    session.commit()
+    assert ran == []
+
+    jobs.on_commit(session, lambda: 1 / 0)
+    jobs.on_commit(session, lambda: ran.append("committed"))
+    session.commit()  # the failing callback is logged; the commit and the next callback stand
+    assert ran == ["committed"]
+    assert "ZeroDivisionError" in caplog.text

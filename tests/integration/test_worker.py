@@ -96,7 +96,7 @@ def test_a_real_worker_sends_the_invitation_and_marks_it_sent(tmp_path_factory, 
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        previous = jobs._state["config"]
+        previous = jobs.current_config()
         try:
             jobs.configure(settings.load({"DATABASE_URL": url, "CELERY_BROKER_URL": redis_url}))
             jobs.send_invitation.delay(invitation_id, token)
@@ -116,9 +116,7 @@ def test_a_real_worker_sends_the_invitation_and_marks_it_sent(tmp_path_factory, 
             time.sleep(1.5)
             assert len(inbox.messages) == 1
         finally:
-            jobs.celery_app.close()
-            if previous is not None:
-                jobs.configure(previous)
+            jobs.configure(previous)  # back to in-process tasks; drops the broker connections
             worker.terminate()
             output = worker.communicate(timeout=20)[0].decode()
             engine.dispose()

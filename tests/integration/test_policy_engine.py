@@ -1,0 +1,147 @@
+"""The gate under the active policy: precision per partner, horizon, failing closed, approved versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, update
+
+import policies
+from internal.models import (
+    AuditEvent,
+    DisclosureRecord,
+    ForecastBucket,
+    ForecastPlan,
+    PolicyStatus,
+    PolicyVersion,
+    SourceListEntry,
+)
+from policies import versions
+from policies.language import PolicyInvalid
+from tests.factories import make_account, make_item, make_partner, make_site, sign_in
+
+TODAY = dt.date.today()  # noqa: DTZ011 - the gate's horizon counts from the real today
+MONDAY = TODAY - dt.timedelta(days=TODAY.weekday())
+
+
+@pytest.fixture
+def shared_item(session):
+    """One item supplied by a strategic and a plain supplier, with 20 weeks of demand of 1234 a week."""
+    strategic = make_partner(session, "SUP-981", "supplier", groups=("suppliers", "strategic-suppliers"))
+    plain = make_partner(session, "SUP-982", "supplier", groups=("suppliers",))
+    site, item = make_site(session, "PL98"), make_item(session, "CP-981")
+    for partner, share in ((strategic, 60), (plain, 40)):
+        session.add(
+            SourceListEntry(
+                item_id=item.id,
+                supplier_id=partner.id,
+                lead_time_days=7,
+                share_pct=Decimal(share),
+                unit_price=Decimal(1),
+            )
+        )
+    plan = ForecastPlan(name="Demand plan", version=7, status="published", horizon_start=MONDAY, weeks=20)
+    session.add(plan)
+    session.flush()
+    for n in range(20):
+        session.add(
+            ForecastBucket(
+                plan_id=plan.id,
+                item_id=item.id,
+                site_id=site.id,
+                week_start=MONDAY + dt.timedelta(weeks=n),
+                qty=Decimal(1234),
+            )
+        )
+    session.flush()
+    return strategic, plain
+
+
+def viewer(partner, groups):
+    return policies.Viewer(None, partner.id, partner.code, "supplier", frozenset(groups))
+
+
+def test_two_suppliers_see_the_same_item_at_different_precision(session, shared_item):
+    strategic, plain = shared_item
+    fine = policies.disclose(
+        session,
+        viewer(strategic, {"suppliers", "strategic-suppliers"}),
+        "forecast",
+        page=policies.Page(size=100),
+    )
+    coarse = policies.disclose(
+        session, viewer(plain, {"suppliers"}), "forecast", page=policies.Page(size=100)
+    )
+    assert {r["qty"] for r in fine.rows} == {Decimal(1234)}
+    assert {r["qty"] for r in coarse.rows} == {Decimal(1230)}
+    # The plain supplier sees 12 weeks; the strategic one the whole horizon.
+    assert len(coarse.rows) == 12
+    assert len(fine.rows) == 20
+    explained = {c.name: c.explanation for c in coarse.columns}
+    assert explained["qty"] == "qty rounded to the nearest 10 by rule suppliers-forecast, version 1."
+    assert {c.name: c.treatment for c in fine.columns}["qty"] == "exact"
+    record = session.scalar(select(DisclosureRecord).order_by(DisclosureRecord.id.desc()).limit(1))
+    assert record.policy_version_id is not None
+    assert record.fields["qty"] == "round:10:nearest"
+
+
+def test_no_supplier_sees_who_drives_demand_and_customers_see_no_forecast(session, shared_item):
+    _strategic, plain = shared_item
+    disclosed = policies.disclose(session, viewer(plain, {"suppliers"}), "forecast")
+    assert "customer" not in disclosed.rows[0]
+    customer = make_partner(session, "CUS-981", "customer")
+    as_customer = policies.Viewer(None, customer.id, customer.code, "customer", frozenset())
+    assert policies.disclose(session, as_customer, "forecast").rows == ()
+
+
+def test_without_an_active_policy_the_gate_fails_closed_and_pages_say_so(session, client, shared_item):
+    _strategic, plain = shared_item
+    session.execute(update(PolicyVersion).values(status=PolicyStatus.retired))
+    session.flush()
+    with pytest.raises(policies.PolicyUnavailable):
+        policies.disclose(session, viewer(plain, {"suppliers"}), "forecast")
+    make_account(session, "u@sup982.example.com", partners=(plain,))
+    sign_in(client, "u@sup982.example.com")
+    response = client.get("/supplier/purchase-orders")
+    assert response.status_code == 503
+    assert "Data sharing is paused" in response.get_data(as_text=True)
+
+
+def test_a_version_activates_only_with_a_second_staff_members_approval(session):
+    author = make_account(session, "author@example.com", staff_role="policy_admin")
+    viewer_staff = make_account(session, "ro@example.com", staff_role="viewer")
+    approver = make_account(session, "second@example.com", staff_role="buyer")
+    text = policies.DEFAULT_SET.read_text().replace("horizon: 12w", "horizon: 8w", 1)
+    with pytest.raises(PolicyInvalid):
+        versions.propose(session, "rules: [{id: x}]", author_id=author.id)
+    proposed = versions.propose(session, text, author_id=author.id, comment="8 weeks")
+    assert proposed.status is PolicyStatus.pending_approval
+    with pytest.raises(versions.VersionRefused, match="author cannot approve"):
+        versions.approve(session, proposed.id, approver_id=author.id)
+    with pytest.raises(versions.VersionRefused, match="Only a policy admin or a buyer"):
+        versions.approve(session, proposed.id, approver_id=viewer_staff.id)
+    versions.approve(session, proposed.id, approver_id=approver.id)
+    statuses = dict(session.execute(select(PolicyVersion.number, PolicyVersion.status)).all())
+    assert statuses[proposed.number] is PolicyStatus.active
+    assert statuses[1] is PolicyStatus.retired
+    assert versions.active(session)[0].id == proposed.id
+
+    first = session.scalar(select(PolicyVersion).where(PolicyVersion.number == 1))
+    first.approved_by_id = approver.id  # the test database's version 1 was installed, not approved
+    versions.rollback(session, first.id, account_id=author.id)
+    assert versions.active(session)[0].number == 1
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_type == "policy_version").order_by(AuditEvent.id)
+    ).all()
+    assert actions == ["policy.proposed", "policy.approved", "policy.rolled_back"]
+
+
+def test_proposing_the_same_text_twice_is_one_version(session):
+    author = make_account(session, "twice@example.com", staff_role="policy_admin")
+    text = policies.DEFAULT_SET.read_text() + "\n# a comment makes it a new text\n"
+    assert (
+        versions.propose(session, text, author_id=author.id).id
+        == versions.propose(session, text, author_id=author.id).id
+    )
