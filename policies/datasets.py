@@ -7,13 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Numeric, Select, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from internal.models import (
     ForecastBucket,
     ForecastCommit,
     ForecastPlan,
+    InventoryPosition,
     Item,
     LineStatus,
     PlanStatus,
@@ -219,6 +220,46 @@ def _forecast_weeks_base() -> Select[Any]:
     )
 
 
+# -- inventory: stock of the items the viewer supplies, at each site --
+_iv_fields: dict[str, Expr] = {
+    "sku": Item.sku,
+    "item": Item.name,
+    "uom": Item.uom,
+    "site": Site.code,
+    "on_hand": InventoryPosition.on_hand,
+    "on_order": InventoryPosition.on_order,
+    "safety_stock": InventoryPosition.safety_stock,
+    "days_of_supply": type_coerce(
+        case(
+            (
+                InventoryPosition.daily_usage > 0,
+                func.round(InventoryPosition.on_hand / InventoryPosition.daily_usage),
+            ),
+            else_=None,
+        ),
+        Numeric(12, 0),
+    ),
+    "as_of": InventoryPosition.as_of,
+}
+_iv_order = ((Item.sku, str), (Site.code, str))
+
+
+def _inventory_base() -> Select[Any]:
+    return (
+        _select(_iv_fields, _iv_order)
+        .select_from(InventoryPosition)
+        .join(
+            SourceListEntry,
+            and_(
+                SourceListEntry.item_id == InventoryPosition.item_id,
+                or_(SourceListEntry.site_id.is_(None), SourceListEntry.site_id == InventoryPosition.site_id),
+            ),
+        )
+        .join(Item, Item.id == InventoryPosition.item_id)
+        .join(Site, Site.id == InventoryPosition.site_id)
+    )
+
+
 _si_fields: dict[str, Expr] = {
     "sku": Item.sku,
     "item": Item.name,
@@ -329,6 +370,18 @@ DATASETS: dict[str, Dataset] = {
             base=_forecast_weeks_base,
             order=_fc_order,
             filters={"sku": Item.sku},
+            newest_first=False,
+            scopes=("supplied_by_viewer",),
+        ),
+        Dataset(
+            name="inventory",
+            audience="supplier",
+            fields=_iv_fields,
+            key=("sku", "site"),
+            owner=SourceListEntry.supplier_id,
+            base=_inventory_base,
+            order=_iv_order,
+            filters={"sku": Item.sku, "site": Site.code},
             newest_first=False,
             scopes=("supplied_by_viewer",),
         ),

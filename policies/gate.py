@@ -79,6 +79,8 @@ class Disclosure:
     columns: tuple[Column, ...]
     version: str
     next_page: str | None
+    #: The dataset's fields this viewer is not shown, with why ("no rule shares it").
+    hidden: tuple[tuple[str, str], ...] = ()
 
 
 def disclose(
@@ -234,7 +236,11 @@ def _record(
         )
     )
     session.flush()
-    return Disclosure(ds.name, rows, columns, f"version {version.number}", cursor)
+    shown = {c.name for c in columns}
+    hidden = tuple(
+        (name, "not shared under your sharing agreement") for name in ds.fields if name not in shown
+    )
+    return Disclosure(ds.name, rows, columns, f"version {version.number}", cursor, hidden)
 
 
 def _plain(value: Any) -> Any:

@@ -70,6 +70,7 @@ def navigation() -> list[tuple[str, Any]]:
         items += [
             ("supplier.home", _l("Supplier workspace")),
             ("supplier.forecast", _l("Forecast")),
+            ("supplier.inventory", _l("Inventory")),
             ("supplier.purchase_orders", _l("Purchase orders")),
             ("supplier.ship_notices", _l("Ship notices")),
         ]

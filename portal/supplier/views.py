@@ -251,3 +251,11 @@ def export_forecast(fmt: str) -> Response:
 @supplier.get("/purchase-orders.<fmt>")
 def export_purchase_orders(fmt: str) -> Response:
     return export("purchase_order_lines", fmt, "purchase-order-lines")
+
+
+@supplier.get("/inventory")
+def inventory() -> str:
+    """Stock of the supplier's items as its agreement allows: exact, rounded or banded, with the reason."""
+    sku = request.args.get("sku") or None
+    stock = page_of("inventory", size=50, **({"sku": sku} if sku else {}))
+    return render_template("supplier/inventory.html", stock=stock, sku=sku or "")

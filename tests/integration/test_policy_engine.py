@@ -145,3 +145,42 @@ def test_proposing_the_same_text_twice_is_one_version(session):
         versions.propose(session, text, author_id=author.id).id
         == versions.propose(session, text, author_id=author.id).id
     )
+
+
+def test_the_inventory_page_shows_each_supplier_its_own_precision_and_why(session, client, shared_item):
+    from internal.models import InventoryPosition, Item, Site, utcnow
+    from tests.factories import csrf_token
+
+    strategic, plain = shared_item
+    item = session.scalar(select(Item).where(Item.sku == "CP-981"))
+    site = session.scalar(select(Site).where(Site.code == "PL98"))
+    session.add(
+        InventoryPosition(
+            item_id=item.id,
+            site_id=site.id,
+            on_hand=Decimal(1234),
+            allocated=Decimal(0),
+            on_order=Decimal(500),
+            safety_stock=Decimal(200),
+            daily_usage=Decimal(100),
+            as_of=utcnow(),
+        )
+    )
+    make_account(session, "u@sup981.example.com", partners=(strategic,))
+    make_account(session, "u@sup982.example.com", partners=(plain,))
+
+    sign_in(client, "u@sup982.example.com")
+    page = client.get("/supplier/inventory").get_data(as_text=True)
+    table = page.split('data-testid="inventory-table"')[1].split("</table>")[0]
+    assert "<td>high</td>" in table  # 1234 on hand, banded
+    assert "1,234" not in table
+    assert "Safety stock" not in table
+    why = page.split('data-testid="why"')[1]
+    assert "On hand: on_hand shown as out / low / ok / high by rule suppliers-inventory, version 1." in why
+    assert "Safety stock: not shared under your sharing agreement." in why
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/supplier/")})
+
+    sign_in(client, "u@sup981.example.com")
+    table = client.get("/supplier/inventory").get_data(as_text=True).split('data-testid="inventory-table"')[1]
+    assert "<td>1,234</td>" in table
+    assert "<td>200</td>" in table  # safety stock, shared exactly with the strategic supplier
