@@ -184,3 +184,39 @@ def test_the_inventory_page_shows_each_supplier_its_own_precision_and_why(sessio
     table = client.get("/supplier/inventory").get_data(as_text=True).split('data-testid="inventory-table"')[1]
     assert "<td>1,234</td>" in table
     assert "<td>200</td>" in table  # safety stock, shared exactly with the strategic supplier
+
+
+def test_the_ledger_answers_what_a_partner_saw_about_an_item_and_under_which_version(session, shared_item):
+    from policies import ledger
+
+    strategic, plain = shared_item
+    other_item = make_item(session, "CP-9810")  # a SKU that contains the other as a substring
+    session.add(
+        SourceListEntry(
+            item_id=other_item.id,
+            supplier_id=plain.id,
+            lead_time_days=7,
+            share_pct=Decimal(100),
+            unit_price=Decimal(1),
+        )
+    )
+    session.flush()
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    policies.disclose(session, viewer(plain, {"suppliers"}), "forecast", filters={"sku": "CP-981"})
+    policies.disclose(
+        session, viewer(plain, {"suppliers"}), "forecast", channel="export", filters={"sku": "CP-981"}
+    )
+    policies.disclose(
+        session, viewer(strategic, {"strategic-suppliers"}), "forecast", filters={"sku": "CP-981"}
+    )
+    after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+
+    seen = ledger.query(session, partner_code="SUP-982", subject="CP-981", since=before, until=after)
+    assert [(s.channel, s.dataset, s.policy_version) for s in seen] == [
+        ("web", "forecast", 1),
+        ("export", "forecast", 1),
+    ]
+    assert seen[0].fields["qty"] == "round:10:nearest"
+    assert seen[0].rows == 12
+    assert ledger.query(session, partner_code="SUP-982", subject="CP-981", since=after, until=after) == []
+    assert ledger.query(session, partner_code="SUP-982", subject="CP-98", since=before, until=after) == []
