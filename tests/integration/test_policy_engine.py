@@ -220,3 +220,43 @@ def test_the_ledger_answers_what_a_partner_saw_about_an_item_and_under_which_ver
     assert seen[0].rows == 12
     assert ledger.query(session, partner_code="SUP-982", subject="CP-981", since=after, until=after) == []
     assert ledger.query(session, partner_code="SUP-982", subject="CP-98", since=before, until=after) == []
+
+
+def test_the_console_proposes_shows_errors_and_needs_a_second_person(session, console):
+    from tests.factories import csrf_token
+
+    make_account(session, "pa991@example.com", staff_role="policy_admin")
+    make_account(session, "buyer991@example.com", staff_role="buyer")
+    author, second = console.test_client(), console.test_client()
+    sign_in(author, "pa991@example.com")
+    sign_in(second, "buyer991@example.com")
+
+    bad = author.post(
+        "/policies",
+        data={
+            "csrf_token": csrf_token(author, "/policies"),
+            "document": "rules:\n  - id: x\n    effect: share\n    to: any\n    dataset: payroll\n",
+        },
+    )
+    assert bad.status_code == 400
+    import html
+
+    assert "the proposed document: rule x: dataset: unknown dataset 'payroll'" in html.unescape(
+        bad.get_data(as_text=True)
+    )
+
+    text = policies.DEFAULT_SET.read_text().replace("horizon: 12w", "horizon: 6w", 1)
+    author.post(
+        "/policies", data={"csrf_token": csrf_token(author, "/policies"), "document": text, "comment": "6w"}
+    )
+    number = session.scalar(select(PolicyVersion.number).order_by(PolicyVersion.number.desc()).limit(1))
+    own = (
+        author.get("/policies")
+        .get_data(as_text=True)
+        .split(f'data-testid="version-{number}"')[1]
+        .split("</tr>")[0]
+    )
+    assert "Waiting for approval" in own
+    assert "Approve and activate" not in own  # the author cannot approve their own version
+    second.post(f"/policies/{number}/approve", data={"csrf_token": csrf_token(second, "/policies")})
+    assert versions.active(session)[0].number == number
