@@ -152,10 +152,10 @@ _fc_fields: dict[str, Expr] = {
 _fc_order = ((Item.sku, str), (Site.code, str), (ForecastBucket.week_start, dt.date))
 
 
-def _forecast_base() -> Select[Any]:
+def _published_buckets(query: Select[Any]) -> Select[Any]:
+    """The published plan's buckets for items on a source list, with their item and site."""
     return (
-        _select(_fc_fields, _fc_order)
-        .select_from(ForecastBucket)
+        query.select_from(ForecastBucket)
         .join(
             ForecastPlan,
             and_(ForecastPlan.id == ForecastBucket.plan_id, ForecastPlan.status == PlanStatus.published),
@@ -169,21 +169,24 @@ def _forecast_base() -> Select[Any]:
         )
         .join(Item, Item.id == ForecastBucket.item_id)
         .join(Site, Site.id == ForecastBucket.site_id)
-        .group_by(
-            Item.sku,
-            Item.name,
-            Item.uom,
-            Site.code,
-            ForecastBucket.week_start,
-            ForecastBucket.item_id,
-            ForecastBucket.site_id,
-            SourceListEntry.share_pct,
-            ForecastPlan.id,
-            ForecastPlan.name,
-            ForecastPlan.version,
-            ForecastPlan.published_at,
-            ForecastPlan.frozen_until,
-        )
+    )
+
+
+def _forecast_base() -> Select[Any]:
+    return _published_buckets(_select(_fc_fields, _fc_order)).group_by(
+        Item.sku,
+        Item.name,
+        Item.uom,
+        Site.code,
+        ForecastBucket.week_start,
+        ForecastBucket.item_id,
+        ForecastBucket.site_id,
+        SourceListEntry.share_pct,
+        ForecastPlan.id,
+        ForecastPlan.name,
+        ForecastPlan.version,
+        ForecastPlan.published_at,
+        ForecastPlan.frozen_until,
     )
 
 
@@ -198,21 +201,7 @@ _fw_fields: dict[str, Expr] = {
 
 def _forecast_weeks_base() -> Select[Any]:
     return (
-        _select(_fw_fields, _fc_order)
-        .select_from(ForecastBucket)
-        .join(
-            ForecastPlan,
-            and_(ForecastPlan.id == ForecastBucket.plan_id, ForecastPlan.status == PlanStatus.published),
-        )
-        .join(
-            SourceListEntry,
-            and_(
-                SourceListEntry.item_id == ForecastBucket.item_id,
-                or_(SourceListEntry.site_id.is_(None), SourceListEntry.site_id == ForecastBucket.site_id),
-            ),
-        )
-        .join(Item, Item.id == ForecastBucket.item_id)
-        .join(Site, Site.id == ForecastBucket.site_id)
+        _published_buckets(_select(_fw_fields, _fc_order))
         .where(
             or_(ForecastPlan.frozen_until.is_(None), ForecastBucket.week_start > ForecastPlan.frozen_until)
         )
