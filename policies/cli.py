@@ -16,8 +16,6 @@ from policies.datasets import DATASETS
 from policies.language import PolicyInvalid, parse
 from policies.resolve import explain, resolve, run_tests
 
-DEFAULT_SET = Path(__file__).parent / "sets" / "default.yaml"
-
 
 @click.group(name="policy", help="Sharing policies: check documents, explain what a partner sees.")
 def policy_cli() -> None:
@@ -56,17 +54,27 @@ def check(paths: tuple[Path, ...]) -> None:
     "--policy",
     "policy_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=DEFAULT_SET,
-    show_default=True,
-    help="The policy document to explain.",
+    default=None,
+    help="Explain this policy file instead of the version active in the database.",
 )
-def explain_command(partner_code: str, dataset: str, policy_path: Path) -> None:
-    try:
-        doc = parse(policy_path.read_text(encoding="utf-8"), str(policy_path))
-    except PolicyInvalid as invalid:
-        raise click.ClickException(str(invalid)) from None
+def explain_command(partner_code: str, dataset: str, policy_path: Path | None) -> None:
+    from policies import versions
+
     engine = make_engine(settings.load()["DATABASE_URL"])
     with make_session_factory(engine)() as session:
+        try:
+            if policy_path is not None:
+                doc = parse(policy_path.read_text(encoding="utf-8"), str(policy_path))
+                version = f"policy {policy_path.name} ({doc.content_hash[:12]})"
+            else:
+                current = versions.active(session)
+                if current is None:
+                    raise click.ClickException(
+                        "No sharing policy is active: partners see nothing. Use --policy FILE."
+                    )
+                doc, version = current[1], f"version {current[0].number}"
+        except PolicyInvalid as invalid:
+            raise click.ClickException(str(invalid)) from None
         partner = session.scalar(
             select(Partner).where(Partner.code == partner_code).options(selectinload(Partner.groups))
         )
@@ -75,7 +83,6 @@ def explain_command(partner_code: str, dataset: str, policy_path: Path) -> None:
         groups = frozenset(g.name for g in partner.groups)
         kind = partner.kind.value
     engine.dispose()
-    version = f"policy {policy_path.name} ({doc.content_hash[:12]})"
     click.echo(f"{partner_code} ({kind}; groups: {', '.join(sorted(groups)) or 'none'}) sees of {dataset}:")
     for line in explain(resolve(doc, dataset, partner_code, kind, groups), version):
         click.echo(f"  {line}")

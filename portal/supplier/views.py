@@ -259,3 +259,8 @@ def inventory() -> str:
     sku = request.args.get("sku") or None
     stock = page_of("inventory", size=50, **({"sku": sku} if sku else {}))
     return render_template("supplier/inventory.html", stock=stock, sku=sku or "")
+
+
+@supplier.get("/inventory.<fmt>")
+def export_inventory(fmt: str) -> Response:
+    return export("inventory", fmt, "inventory")

@@ -44,6 +44,16 @@ def test_upgrade_then_small_demo_on_an_empty_database(tmp_path_factory):
             assert conn.scalar(select(func.count()).select_from(Account).where(Account.is_staff)) == 3
         engine.dispose()
 
+        explained = portal("policy", "explain", "--partner", "SUP-002", "--dataset", "inventory", url=url)
+        assert explained.returncode == 0, explained.stderr
+        assert (
+            "on_hand shown as out / low / ok / high by rule suppliers-inventory, version 1."
+            in explained.stdout
+        )
+        assert "safety_stock hidden: no rule shares it." in explained.stdout
+        strategic = portal("policy", "explain", "--partner", "SUP-001", "--dataset", "inventory", url=url)
+        assert "on_hand shown exactly by rule strategic-inventory, version 1." in strategic.stdout
+
         again = portal("demo", "load", "--scale", "small", url=url)
         assert again.returncode == 1
         assert "already holds data" in again.stderr

@@ -178,6 +178,10 @@ def test_the_inventory_page_shows_each_supplier_its_own_precision_and_why(sessio
     why = page.split('data-testid="why"')[1]
     assert "On hand: on_hand shown as out / low / ok / high by rule suppliers-inventory, version 1." in why
     assert "Safety stock: not shared under your sharing agreement." in why
+    with client.get("/supplier/inventory.csv") as exported:
+        lines = exported.data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "sku,item,uom,site,on_hand,days_of_supply,as_of"
+    assert lines[1].startswith("CP-981,Part CP-981,EA,PL98,high,ok,")
     client.post("/logout", data={"csrf_token": csrf_token(client, "/supplier/")})
 
     sign_in(client, "u@sup981.example.com")
