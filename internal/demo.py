@@ -25,6 +25,7 @@ from internal.models import (
     Account,
     Base,
     BomLine,
+    Consumption,
     ForecastBucket,
     ForecastCommit,
     ForecastPlan,
@@ -593,6 +594,7 @@ class _Demo:
         self.build_service_requests()
         plan = self.build_forecast()
         self.build_purchasing(plan)
+        self.build_consumption()
         self.reset_sequences()
 
     # -- parties -----------------------------------------------------------------------------------
@@ -954,6 +956,35 @@ class _Demo:
                     }
 
         self.put(InventoryPosition, rows())
+
+    def build_consumption(self) -> None:
+        """Goods issues of purchased items over the last eight weeks, most drawn by a customer's order.
+
+        Key accounts draw more often, so a key account's demand is visible in the history unless a
+        policy removes it.
+        """
+        rng, customers = self.rng, self.customers
+        cust_cum = list(itertools.accumulate(3.0 if c.key_account else 1.0 for c in customers))
+        issue_id = self.counter("consumption")
+        sourced = {s.item.id for s in self.sources}
+
+        def rows() -> Iterator[dict[str, Any]]:
+            for it in self.items:
+                if it.id not in sourced:
+                    continue
+                weekly = rng.randint(5, 400)
+                for days_ago in range(1, 8 * 7, rng.choice((3, 5, 7, 7, 14))):
+                    customer = _pick(rng, customers, cust_cum).id if rng.random() < 0.7 else None
+                    yield {
+                        "id": issue_id(),
+                        "item_id": it.id,
+                        "site_id": it.plant,
+                        "issued_on": self.today - dt.timedelta(days=days_ago),
+                        "qty": Decimal(max(1, round(weekly * rng.uniform(0.2, 0.8)))),
+                        "customer_id": customer,
+                    }
+
+        self.put(Consumption, rows())
 
     # -- CRM ---------------------------------------------------------------------------------------
 

@@ -4,25 +4,48 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, Select, and_, case, func, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Numeric,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from internal.models import (
+    Consumption,
     ForecastBucket,
     ForecastCommit,
     ForecastPlan,
     InventoryPosition,
+    Invoice,
     Item,
+    ItemKind,
     LineStatus,
+    Partner,
     PlanStatus,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderStatus,
     SalesOrder,
     SalesOrderLine,
+    ServiceRequest,
+    Shipment,
+    ShipmentLine,
     ShipNotice,
     ShipNoticeLine,
     Site,
@@ -31,6 +54,10 @@ from internal.models import (
 
 #: A column, a mapped attribute or any SQL expression a dataset shows or filters on.
 Expr = ColumnElement[Any] | QueryableAttribute[Any]
+#: A row scope: the viewing partner's id to the SQL condition its rows meet.
+Scope = Callable[[int], ColumnElement[bool]]
+#: Grains an aggregate may sum a dataset's time field to, finest first; "all" sums time away.
+GRAINS = ("week", "month", "quarter", "all")
 
 
 @dataclass(frozen=True)
@@ -42,23 +69,48 @@ class Dataset:
     fields: dict[str, Expr]
     #: The fields that identify a row (recorded in the ledger).
     key: tuple[str, ...]
-    #: Row scope "own documents": rows whose owner is the viewing partner.
-    owner: Expr
     #: The FROM clause with its joins, selecting ``fields``.
     base: Callable[[], Select[Any]]
     #: Sort order; also the keyset cursor's columns, with their Python types.
     order: tuple[tuple[Expr, type], ...]
     #: Filters a page may ask for: name to the expression compared with equality.
     filters: dict[str, Expr]
+    #: The named row scopes a policy rule may use: each a condition on the viewer's partner id.
+    scopes: dict[str, Scope]
     #: Documents list newest first; a document's lines read in their own order.
     newest_first: bool = True
-    #: The named row scopes a policy rule may use for this dataset (the owner column decides them).
-    scopes: tuple[str, ...] = ("own_documents",)
+    #: Scopes that only pick rows out for a forbid (sharing them alone would reach other partners' rows).
+    forbid_only: frozenset[str] = frozenset()
+    #: What the rows are about, for the ledger: field to (subject kind, the subject's identifier
+    #: when it is not the field's own value, e.g. a customer's code behind its name).
+    subjects: dict[str, tuple[str, Expr | None]] = field(default_factory=dict)
+    #: Fields an aggregate sums; the time field an aggregate buckets to a grain.
+    measures: tuple[str, ...] = ()
+    time_field: str | None = None
 
 
-def _select(fields: dict[str, Expr], order: tuple[tuple[Expr, type], ...]) -> Select[Any]:
+def time_bucket(expr: Any, grain: str, dialect: str) -> ColumnElement[dt.date]:
+    """The first day of the week (Monday), month or quarter ``expr`` falls in, in the database's SQL."""
+    if dialect == "postgresql":
+        return cast(func.date_trunc(grain, expr), Date)
+    if grain == "week":
+        weekday = (cast(func.strftime("%w", expr), Integer) + 6) % 7
+        day = func.date(expr, literal("-") + cast(weekday, String) + literal(" days"))
+    elif grain == "month":
+        day = func.date(expr, "start of month")
+    else:
+        months = (cast(func.strftime("%m", expr), Integer) - 1) % 3
+        day = func.date(expr, "start of month", literal("-") + cast(months, String) + literal(" months"))
+    return type_coerce(day, Date)  # SQLite's CAST AS DATE would make a number of it
+
+
+def _select(
+    fields: dict[str, Expr], order: tuple[tuple[Expr, type], ...], subjects: dict[str, Expr] | None = None
+) -> Select[Any]:
+    """The fields, the keyset cursor's columns, and any subject identifiers the ledger records."""
     cursor = [column.label(f"_cursor{n}") for n, (column, _type) in enumerate(order)]
-    return select(*(expr.label(name) for name, expr in fields.items()), *cursor)
+    behind = [expr.label(f"_subject_{name}") for name, expr in (subjects or {}).items()]
+    return select(*(expr.label(name) for name, expr in fields.items()), *cursor, *behind)
 
 
 _po_lines = (
@@ -295,6 +347,134 @@ _sol_fields: dict[str, Expr] = {
 }
 _sol_order = ((SalesOrder.id, int), (SalesOrderLine.line_no, int))
 
+# -- consumption: goods issues of the items the viewer supplies, and the customer each went to --
+_cu_customer = aliased(Partner)
+_cu_fields: dict[str, Expr] = {
+    "sku": Item.sku,
+    "item": Item.name,
+    "uom": Item.uom,
+    "site": Site.code,
+    "issued_on": Consumption.issued_on,
+    "qty": Consumption.qty,
+    "customer": _cu_customer.name,
+}
+_cu_order = ((Item.sku, str), (Consumption.issued_on, dt.date), (Consumption.id, int))
+
+
+def _consumption_base() -> Select[Any]:
+    return (
+        _select(_cu_fields, _cu_order, {"customer": _cu_customer.code})
+        .select_from(Consumption)
+        .join(
+            SourceListEntry,
+            and_(
+                SourceListEntry.item_id == Consumption.item_id,
+                or_(SourceListEntry.site_id.is_(None), SourceListEntry.site_id == Consumption.site_id),
+            ),
+        )
+        .join(Item, Item.id == Consumption.item_id)
+        .join(Site, Site.id == Consumption.site_id)
+        .outerjoin(_cu_customer, _cu_customer.id == Consumption.customer_id)
+    )
+
+
+def _key_account_demand(customer: Expr) -> Scope:
+    key_account = aliased(Partner)
+    return lambda _viewer: exists(
+        select(key_account.id).where(key_account.id == customer, key_account.is_key_account)
+    )
+
+
+def _supplier_sites(site: Expr) -> Scope:
+    """The sites a supplier delivers to: named on its source list or on its purchase orders."""
+    return lambda viewer: and_(
+        SourceListEntry.supplier_id == viewer,
+        or_(
+            site.in_(
+                select(SourceListEntry.site_id)
+                .where(SourceListEntry.supplier_id == viewer, SourceListEntry.site_id.is_not(None))
+                .scalar_subquery()
+            ),
+            site.in_(
+                select(PurchaseOrder.site_id).where(PurchaseOrder.supplier_id == viewer).scalar_subquery()
+            ),
+        ),
+    )
+
+
+def _supplied(viewer: int) -> ColumnElement[bool]:
+    return SourceListEntry.supplier_id == viewer
+
+
+def _own(owner: Expr) -> Scope:
+    return lambda viewer: owner == viewer
+
+
+# -- the customer side: shipments, invoices, service requests and availability --
+_sh_lines = (
+    select(func.count()).where(ShipmentLine.shipment_id == Shipment.id).correlate(Shipment).scalar_subquery()
+)
+_sh_fields: dict[str, Expr] = {
+    "number": Shipment.number,
+    "order_number": SalesOrder.number,
+    "ship_from": Site.code,
+    "carrier": Shipment.carrier,
+    "tracking_number": Shipment.tracking_number,
+    "status": Shipment.status,
+    "shipped_at": Shipment.shipped_at,
+    "eta": Shipment.eta,
+    "delivered_at": Shipment.delivered_at,
+    "lines": _sh_lines,
+}
+_sh_order = ((Shipment.id, int),)
+
+_in_order_number = aliased(SalesOrder)
+_in_fields: dict[str, Expr] = {
+    "number": Invoice.number,
+    "order_number": _in_order_number.number,
+    "issued_on": Invoice.issued_on,
+    "due_on": Invoice.due_on,
+    "amount": Invoice.amount,
+    "currency": Invoice.currency,
+    "status": Invoice.status,
+    "paid_on": Invoice.paid_on,
+}
+_in_order = ((Invoice.issued_on, dt.date), (Invoice.id, int))
+
+_sr_order_number = aliased(SalesOrder)
+_sr_item = aliased(Item)
+_sr_fields: dict[str, Expr] = {
+    "number": ServiceRequest.number,
+    "subject": ServiceRequest.subject,
+    "order_number": _sr_order_number.number,
+    "sku": _sr_item.sku,
+    "status": ServiceRequest.status,
+    "priority": ServiceRequest.priority,
+    "opened_at": ServiceRequest.created_at,
+    "updated_at": ServiceRequest.updated_at,
+}
+_sr_order = ((ServiceRequest.id, int),)
+
+_av_fields: dict[str, Expr] = {
+    "sku": Item.sku,
+    "item": Item.name,
+    "uom": Item.uom,
+    "site": Site.code,
+    "available": InventoryPosition.on_hand - InventoryPosition.allocated,
+    "as_of": InventoryPosition.as_of,
+}
+_av_order = ((Item.sku, str), (Site.code, str))
+
+
+def _customer_sites(viewer: int) -> ColumnElement[bool]:
+    """The sites that ship to a customer: those its orders ship from."""
+    return Site.id.in_(select(SalesOrder.site_id).where(SalesOrder.customer_id == viewer).scalar_subquery())
+
+
+ITEM = "item"
+DOCUMENT = "document"
+CUSTOMER = "customer"
+
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in (
@@ -303,7 +483,6 @@ DATASETS: dict[str, Dataset] = {
             audience="supplier",
             fields=_po_fields,
             key=("number",),
-            owner=PurchaseOrder.supplier_id,
             base=lambda: (
                 _select(_po_fields, _po_order)
                 .select_from(PurchaseOrder)
@@ -311,13 +490,14 @@ DATASETS: dict[str, Dataset] = {
             ),
             order=_po_order,
             filters={"number": PurchaseOrder.number, "status": PurchaseOrder.status},
+            scopes={"own_documents": _own(PurchaseOrder.supplier_id)},
+            subjects={"number": (DOCUMENT, None)},
         ),
         Dataset(
             name="purchase_order_lines",
             audience="supplier",
             fields=_pol_fields,
             key=("order_number", "line_no"),
-            owner=PurchaseOrder.supplier_id,
             base=lambda: (
                 _select(_pol_fields, _pol_order)
                 .select_from(PurchaseOrderLine)
@@ -326,60 +506,85 @@ DATASETS: dict[str, Dataset] = {
             ),
             order=_pol_order,
             filters={"order_number": PurchaseOrder.number, "shippable": _shippable},
+            scopes={"own_documents": _own(PurchaseOrder.supplier_id)},
             newest_first=False,
+            subjects={"order_number": (DOCUMENT, None), "sku": (ITEM, None)},
+            measures=("qty", "shipped_qty"),
+            time_field="need_by",
         ),
         Dataset(
             name="ship_notices",
             audience="supplier",
             fields=_sn_fields,
             key=("number",),
-            owner=ShipNotice.supplier_id,
             base=lambda: _select(_sn_fields, _sn_order).select_from(ShipNotice),
             order=_sn_order,
             filters={"number": ShipNotice.number},
+            scopes={"own_documents": _own(ShipNotice.supplier_id)},
+            subjects={"number": (DOCUMENT, None)},
         ),
         Dataset(
             name="forecast",
             audience="supplier",
             fields=_fc_fields,
             key=("sku", "site", "week"),
-            owner=SourceListEntry.supplier_id,
             base=_forecast_base,
             order=_fc_order,
             filters={"sku": Item.sku, "site": Site.code},
+            scopes={"supplied_by_viewer": _supplied},
             newest_first=False,
-            scopes=("supplied_by_viewer",),
+            subjects={"sku": (ITEM, None)},
+            measures=("qty", "previous_qty"),
+            time_field="week",
         ),
         Dataset(
             name="forecast_weeks",
             audience="supplier",
             fields=_fw_fields,
             key=("sku", "site", "week"),
-            owner=SourceListEntry.supplier_id,
             base=_forecast_weeks_base,
             order=_fc_order,
             filters={"sku": Item.sku},
+            scopes={"supplied_by_viewer": _supplied},
             newest_first=False,
-            scopes=("supplied_by_viewer",),
+            subjects={"sku": (ITEM, None)},
         ),
         Dataset(
             name="inventory",
             audience="supplier",
             fields=_iv_fields,
             key=("sku", "site"),
-            owner=SourceListEntry.supplier_id,
             base=_inventory_base,
             order=_iv_order,
             filters={"sku": Item.sku, "site": Site.code},
+            scopes={"supplied_by_viewer": _supplied, "sites_viewer_serves": _supplier_sites(Site.id)},
             newest_first=False,
-            scopes=("supplied_by_viewer",),
+            subjects={"sku": (ITEM, None)},
+        ),
+        Dataset(
+            name="consumption",
+            audience="supplier",
+            fields=_cu_fields,
+            key=("sku", "site", "issued_on"),
+            base=_consumption_base,
+            order=_cu_order,
+            filters={"sku": Item.sku, "site": Site.code},
+            scopes={
+                "supplied_by_viewer": _supplied,
+                "sites_viewer_serves": _supplier_sites(Site.id),
+                "key_account_demand": _key_account_demand(Consumption.customer_id),
+            },
+            forbid_only=frozenset({"key_account_demand"}),
+            newest_first=False,
+            subjects={"sku": (ITEM, None), "customer": (CUSTOMER, _cu_customer.code)},
+            measures=("qty",),
+            time_field="issued_on",
         ),
         Dataset(
             name="supplied_items",
             audience="supplier",
             fields=_si_fields,
             key=("sku",),
-            owner=SourceListEntry.supplier_id,
             base=lambda: (
                 _select(_si_fields, _si_order)
                 .select_from(SourceListEntry)
@@ -387,15 +592,15 @@ DATASETS: dict[str, Dataset] = {
             ),
             order=_si_order,
             filters={"sku": Item.sku},
+            scopes={"supplied_by_viewer": _supplied},
             newest_first=False,
-            scopes=("supplied_by_viewer",),
+            subjects={"sku": (ITEM, None)},
         ),
         Dataset(
             name="forecast_commits",
             audience="supplier",
             fields=_cm_fields,
             key=("sku", "site", "week"),
-            owner=ForecastCommit.supplier_id,
             base=lambda: (
                 _select(_cm_fields, _cm_order)
                 .select_from(ForecastCommit)
@@ -410,14 +615,15 @@ DATASETS: dict[str, Dataset] = {
             ),
             order=_cm_order,
             filters={"sku": Item.sku, "site": Site.code, "status": ForecastCommit.status},
+            scopes={"own_documents": _own(ForecastCommit.supplier_id)},
             newest_first=False,
+            subjects={"sku": (ITEM, None)},
         ),
         Dataset(
             name="orders",
             audience="customer",
             fields=_so_fields,
             key=("number",),
-            owner=SalesOrder.customer_id,
             base=lambda: (
                 _select(_so_fields, _so_order)
                 .select_from(SalesOrder)
@@ -425,13 +631,14 @@ DATASETS: dict[str, Dataset] = {
             ),
             order=_so_order,
             filters={"number": SalesOrder.number, "status": SalesOrder.status},
+            scopes={"own_documents": _own(SalesOrder.customer_id)},
+            subjects={"number": (DOCUMENT, None)},
         ),
         Dataset(
             name="order_lines",
             audience="customer",
             fields=_sol_fields,
             key=("order_number", "line_no"),
-            owner=SalesOrder.customer_id,
             base=lambda: (
                 _select(_sol_fields, _sol_order)
                 .select_from(SalesOrderLine)
@@ -440,7 +647,75 @@ DATASETS: dict[str, Dataset] = {
             ),
             order=_sol_order,
             filters={"order_number": SalesOrder.number},
+            scopes={"own_documents": _own(SalesOrder.customer_id)},
             newest_first=False,
+            subjects={"order_number": (DOCUMENT, None), "sku": (ITEM, None)},
+        ),
+        Dataset(
+            name="shipments",
+            audience="customer",
+            fields=_sh_fields,
+            key=("number",),
+            base=lambda: (
+                _select(_sh_fields, _sh_order)
+                .select_from(Shipment)
+                .join(SalesOrder, SalesOrder.id == Shipment.order_id)
+                .join(Site, Site.id == Shipment.from_site_id)
+            ),
+            order=_sh_order,
+            filters={"number": Shipment.number, "order_number": SalesOrder.number, "status": Shipment.status},
+            scopes={"own_documents": _own(Shipment.customer_id)},
+            subjects={"number": (DOCUMENT, None), "order_number": (DOCUMENT, None)},
+        ),
+        Dataset(
+            name="invoices",
+            audience="customer",
+            fields=_in_fields,
+            key=("number",),
+            base=lambda: (
+                _select(_in_fields, _in_order)
+                .select_from(Invoice)
+                .outerjoin(_in_order_number, _in_order_number.id == Invoice.order_id)
+            ),
+            order=_in_order,
+            filters={"number": Invoice.number, "status": Invoice.status},
+            scopes={"own_documents": _own(Invoice.customer_id)},
+            subjects={"number": (DOCUMENT, None), "order_number": (DOCUMENT, None)},
+            measures=("amount",),
+            time_field="issued_on",
+        ),
+        Dataset(
+            name="service_requests",
+            audience="customer",
+            fields=_sr_fields,
+            key=("number",),
+            base=lambda: (
+                _select(_sr_fields, _sr_order)
+                .select_from(ServiceRequest)
+                .outerjoin(_sr_order_number, _sr_order_number.id == ServiceRequest.order_id)
+                .outerjoin(_sr_item, _sr_item.id == ServiceRequest.item_id)
+            ),
+            order=_sr_order,
+            filters={"number": ServiceRequest.number, "status": ServiceRequest.status},
+            scopes={"own_documents": _own(ServiceRequest.customer_id)},
+            subjects={"number": (DOCUMENT, None), "order_number": (DOCUMENT, None), "sku": (ITEM, None)},
+        ),
+        Dataset(
+            name="availability",
+            audience="customer",
+            fields=_av_fields,
+            key=("sku", "site"),
+            base=lambda: (
+                _select(_av_fields, _av_order)
+                .select_from(InventoryPosition)
+                .join(Item, and_(Item.id == InventoryPosition.item_id, Item.kind == ItemKind.finished))
+                .join(Site, Site.id == InventoryPosition.site_id)
+            ),
+            order=_av_order,
+            filters={"sku": Item.sku, "site": Site.code},
+            scopes={"sites_viewer_serves": _customer_sites},
+            newest_first=False,
+            subjects={"sku": (ITEM, None)},
         ),
     )
 }

@@ -11,21 +11,21 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import RowMapping, Select, and_, func, insert, not_, or_, select
 from sqlalchemy.orm import Session
 
 from internal import config as settings
-from internal.models import DisclosureRecord, PolicyVersion, Site, utcnow
+from internal.models import DisclosureRecord, DisclosureSubject, PolicyVersion, Site, utcnow
 from policies import versions
-from policies.datasets import DATASETS, Dataset
+from policies.datasets import DATASETS, Dataset, time_bucket
 from policies.language import PolicyInvalid
 from policies.resolve import Resolution, explain, resolve
-from policies.transforms import Context, column
+from policies.transforms import Aggregate, Context, column
 
 CHANNELS = ("web", "export", "api", "email")
 MAX_PAGE = 500
@@ -91,8 +91,13 @@ def disclose(
     channel: str = "web",
     filters: Mapping[str, Any] | None = None,
     page: Page | None = None,
+    group: Aggregate | None = None,
 ) -> Disclosure:
-    """The rows of ``dataset`` that ``viewer`` may see, one page of them, recorded in the ledger."""
+    """The rows of ``dataset`` that ``viewer`` may see, one page of them, recorded in the ledger.
+
+    ``group`` asks for rows summed (e.g. per month); the policy's own aggregate still holds, so the
+    rows come out at least as coarse as both.
+    """
     ds = DATASETS.get(dataset)
     if ds is None:
         raise UnknownDataset(dataset)
@@ -108,15 +113,17 @@ def disclose(
     page = page or Page()
     size = max(1, min(page.size, MAX_PAGE))
     resolution = resolve(doc, dataset, viewer.partner_code, viewer.partner_kind, viewer.groups)
+    if group is not None and ds.measures:
+        resolution = resolution.grouped(group)
     visible = [name for name in ds.fields if name in resolution.fields]
-    if (
-        not visible
-        or not resolution.row_scopes & set(ds.scopes)
-        or resolution.row_scopes & resolution.forbidden_scopes
-    ):
+    if not visible or not resolution.row_scopes:
         return _record(session, viewer, ds, channel, (), (), None, version)
 
-    query = ds.base().where(ds.owner == viewer.partner_id)
+    query = ds.base()
+    for scope in resolution.row_scopes:
+        query = query.where(ds.scopes[scope](viewer.partner_id))
+    for forbidden in resolution.forbidden_scopes:
+        query = query.where(not_(and_(*(ds.scopes[scope](viewer.partner_id) for scope in forbidden))))
     for name, value in (filters or {}).items():
         if name not in ds.filters:
             raise UnknownFilter(
@@ -127,6 +134,8 @@ def disclose(
         today = dt.date.today()  # noqa: DTZ011 - a horizon counts calendar weeks from this week's Monday
         monday = today - dt.timedelta(days=today.weekday())
         query = query.where(ds.fields["week"] < monday + dt.timedelta(weeks=resolution.horizon_weeks))
+    if resolution.aggregate is not None:
+        return _disclose_groups(session, viewer, ds, channel, resolution, query, page, size, version)
     if page.after:
         query = query.where(_after(ds, _decode_cursor(ds, page.after)))
     direction = "desc" if ds.newest_first else "asc"
@@ -142,10 +151,121 @@ def disclose(
     }
     rows = tuple(MappingProxyType({name: shown[name][i] for name in visible}) for i in range(len(fetched)))
     keys = [[_plain(row[k]) for k in ds.key] for row in fetched]
+    subjects = _subjects(ds, fetched)
     cursor = _encode_cursor(ds, dict(fetched[-1])) if more else None
     return _record(
-        session, viewer, ds, channel, rows, _columns(ds, resolution, version), cursor, version, keys
+        session, viewer, ds, channel, rows, _columns(ds, resolution, version), cursor, version, keys, subjects
     )
+
+
+OTHER = "other"
+
+
+def _disclose_groups(
+    session: Session,
+    viewer: Viewer,
+    ds: Dataset,
+    channel: str,
+    resolution: Resolution,
+    query: Select[Any],
+    page: Page,
+    size: int,
+    version: PolicyVersion,
+) -> Disclosure:
+    """Sum the scoped rows into groups in SQL; merge the small groups into remainders here."""
+    aggregate = resolution.aggregate
+    assert aggregate is not None
+    inner = query.subquery()
+    by = list(aggregate.by)
+    behind = [f"_subject_{n}" for n in by if f"_subject_{n}" in inner.c]
+    groups: list[Any] = [inner.c[n] for n in by] + [inner.c[n] for n in behind]
+    time = ds.time_field if ds.time_field in resolution.fields else None
+    if time is not None:
+        groups.append(
+            time_bucket(inner.c[time], aggregate.grain, session.get_bind().dialect.name).label(time)
+        )
+    measures = [m for m in ds.measures if m in resolution.fields]
+    fetched = session.execute(
+        select(*groups, *(func.sum(inner.c[m]).label(m) for m in measures), func.count().label("_rows"))
+        .group_by(*groups)
+        .order_by(*groups)
+    ).mappings()
+
+    # Groups too small to show merge into one remainder per time bucket and kept fields' values.
+    outputs: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in fetched:
+        small = row["_rows"] < aggregate.min_group
+        values = {n: (OTHER if small and n not in aggregate.keep else row[n]) for n in by}
+        if time is not None:
+            values[time] = row[time]
+        key = (small, *(values[n] for n in by), values[time] if time is not None else None)
+        out = outputs.get(key)
+        if out is None:
+            out = outputs[key] = {**values, **dict.fromkeys(measures, 0), "_rows": 0, "_subjects": set()}
+        for m in measures:
+            out[m] += row[m] or 0
+        out["_rows"] += row["_rows"]
+        out["_subjects"].update((n, row[s] if s in row else row[n]) for n in by if (s := f"_subject_{n}"))
+    merged = sorted(
+        (o for (small, *_), o in outputs.items() if not small or o["_rows"] >= aggregate.min_group),
+        key=lambda o: tuple(_sort_key(o[n]) for n in [*by, *([time] if time else [])]),
+    )
+    offset = _decode_offset(page.after) if page.after else 0
+    chunk = merged[offset : offset + size]
+    visible = [name for name in ds.fields if name in resolution.fields]
+    ctx = _context(session, viewer, resolution)
+    shown = {
+        name: column(resolution.fields[name].transform, ctx)(
+            [None if o.get(name) == OTHER and name in by else o.get(name) for o in chunk]
+        )
+        for name in visible
+    }
+    rows = tuple(
+        MappingProxyType(
+            {name: OTHER if o.get(name) == OTHER and name in by else shown[name][i] for name in visible}
+        )
+        for i, o in enumerate(chunk)
+    )
+    keys = [[_plain(o.get(n)) for n in [*by, *([time] if time else [])]] for o in chunk]
+    subjects = {
+        (ds.subjects[n][0], str(value))
+        for o in chunk
+        for n, value in o["_subjects"]
+        if n in ds.subjects and value is not None and value != OTHER
+    }
+    more = offset + size < len(merged)
+    cursor = _encode_offset(offset + size) if more else None
+    return _record(
+        session, viewer, ds, channel, rows, _columns(ds, resolution, version), cursor, version, keys, subjects
+    )
+
+
+def _sort_key(value: Any) -> tuple[bool, Any]:
+    """Remainders after the named groups; None sorts with them."""
+    return (value is None or value == OTHER, "" if value is None or value == OTHER else value)
+
+
+def _encode_offset(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
+
+
+def _decode_offset(cursor: str) -> int:
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["offset"]
+        if not isinstance(offset, int) or offset < 0:
+            raise ValueError("not an offset")
+        return offset
+    except (ValueError, TypeError, KeyError) as error:
+        raise UnknownFilter(f"the page cursor {cursor!r} is not valid") from error
+
+
+def _subjects(ds: Dataset, fetched: Sequence[RowMapping]) -> set[tuple[str, str]]:
+    """The distinct subjects of the fetched rows: (kind, identifier)."""
+    found: set[tuple[str, str]] = set()
+    for name, (kind, behind) in ds.subjects.items():
+        label = name if behind is None else f"_subject_{name}"
+        found.update((kind, str(row[label])) for row in fetched if row[label] is not None)
+    return found
 
 
 _secret: list[bytes] = []
@@ -219,23 +339,38 @@ def _record(
     cursor: str | None,
     version: PolicyVersion,
     keys: list[list[Any]] | None = None,
+    subjects: set[tuple[str, str]] | None = None,
 ) -> Disclosure:
-    """One ledger record per disclosure, whatever the number of rows."""
-    session.add(
-        DisclosureRecord(
-            at=utcnow(),
-            account_id=viewer.account_id,
-            partner_id=viewer.partner_id,
-            channel=channel,
-            dataset=ds.name,
-            policy_version_id=version.id,
-            policy_hash=version.content_hash,
-            row_keys=keys or [],
-            fields={c.name: c.treatment for c in columns},
-            row_count=len(rows),
-        )
+    """One ledger record per disclosure, whatever the number of rows, and its subjects in one insert."""
+    at = utcnow()
+    record = DisclosureRecord(
+        at=at,
+        account_id=viewer.account_id,
+        partner_id=viewer.partner_id,
+        channel=channel,
+        dataset=ds.name,
+        policy_version_id=version.id,
+        policy_hash=version.content_hash,
+        row_keys=keys or [],
+        fields={c.name: c.treatment for c in columns},
+        row_count=len(rows),
     )
+    session.add(record)
     session.flush()
+    if subjects:
+        session.execute(
+            insert(DisclosureSubject),
+            [
+                {
+                    "record_id": record.id,
+                    "partner_id": viewer.partner_id,
+                    "at": at,
+                    "kind": kind,
+                    "subject": value,
+                }
+                for kind, value in sorted(subjects)
+            ],
+        )
     shown = {c.name for c in columns}
     hidden = tuple(
         (name, "not shared under your sharing agreement") for name in ds.fields if name not in shown

@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import Date, DateTime, Integer, Numeric
 
 from policies.datasets import DATASETS, Dataset
-from policies.transforms import APPLIES_TO, Transform
+from policies.transforms import APPLIES_TO, GRAINS, Aggregate, Transform
 
 EFFECTS = ("share", "ceiling", "forbid")
 KINDS = ("supplier", "customer")
@@ -74,11 +74,14 @@ class Rule:
     effect: str
     to: Target
     dataset: str
-    rows: str | None
+    #: The row scopes named; a share shares the rows meeting all of them, a forbid removes them.
+    rows: frozenset[str]
     #: share and ceiling: field to transform; forbid: the fields removed (transform hidden).
     fields: Mapping[str, Transform]
     #: Forecast horizon in weeks, where given.
     horizon_weeks: int | None = None
+    #: Rows summed into groups (share and ceiling), where given.
+    aggregate: Aggregate | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,7 @@ def _rule(item: Any, n: int, problem: Any) -> Rule | None:
     rid = str(item.get("id") or f"#{n + 1}")
     if "id" not in item:
         problem(rid, "id", "every rule needs an id")
-    for key in set(item) - {"id", "effect", "to", "dataset", "rows", "fields", "horizon"}:
+    for key in set(item) - {"id", "effect", "to", "dataset", "rows", "fields", "horizon", "aggregate"}:
         problem(rid, key, "unknown key")
     effect = item.get("effect")
     if effect not in EFFECTS:
@@ -170,11 +173,22 @@ def _rule(item: Any, n: int, problem: Any) -> Rule | None:
             rid, "dataset", f"unknown dataset {item.get('dataset')!r}; known: {', '.join(sorted(DATASETS))}"
         )
         return None
-    rows = item.get("rows")
-    if rows is not None and rows not in ds.scopes:
-        problem(rid, "rows", f"unknown row scope {rows!r} for {ds.name}; allowed: {', '.join(ds.scopes)}")
-    if effect == "share" and rows is None:
+    raw_rows = item.get("rows")
+    named = [] if raw_rows is None else raw_rows if isinstance(raw_rows, list) else [raw_rows]
+    rows = frozenset(str(name) for name in named)
+    for name in named:
+        if name not in ds.scopes:
+            problem(rid, "rows", f"unknown row scope {name!r} for {ds.name}; allowed: {', '.join(ds.scopes)}")
+        elif effect == "share" and name in ds.forbid_only:
+            problem(rid, "rows", f"{name} picks rows out to forbid them; a share cannot share by it")
+    if effect == "share" and not rows:
         problem(rid, "rows", "a share rule names the rows it shares")
+    aggregate = None
+    if "aggregate" in item:
+        if effect == "forbid":
+            problem(rid, "aggregate", "a forbid removes rows or fields; only share and ceiling aggregate")
+        else:
+            aggregate = _aggregate(item["aggregate"], ds, rid, problem)
     fields: dict[str, Transform] = {}
     raw_fields = item.get("fields") or {}
     if effect == "forbid":
@@ -211,7 +225,53 @@ def _rule(item: Any, n: int, problem: Any) -> Rule | None:
             horizon_weeks = int(match.group(1))
     if effect not in EFFECTS or to is None:
         return None
-    return Rule(rid, effect, to, ds.name, rows, fields, horizon_weeks)
+    return Rule(rid, effect, to, ds.name, rows, fields, horizon_weeks, aggregate)
+
+
+def _aggregate(spec: Any, ds: Dataset, rid: str, problem: Any) -> Aggregate | None:
+    if not ds.measures:
+        problem(rid, "aggregate", f"{ds.name} has no quantities to sum, so it cannot be aggregated")
+        return None
+    if not isinstance(spec, dict):
+        problem(rid, "aggregate", "aggregate is a mapping: {by: [fields], grain: month, min_group: 3}")
+        return None
+    ok = True
+    for key in set(spec) - {"by", "grain", "min_group", "keep"}:
+        problem(rid, f"aggregate.{key}", "unknown key; aggregate has by, grain, min_group and keep")
+        ok = False
+    by, keep = spec.get("by") or [], spec.get("keep") or []
+    groupable = [n for n in ds.fields if n not in ds.measures and n != ds.time_field]
+    for key, names in (("by", by), ("keep", keep)):
+        if not isinstance(names, list):
+            problem(rid, f"aggregate.{key}", "a list of field names")
+            return None
+        for name in names:
+            if name not in groupable:
+                problem(
+                    rid,
+                    f"aggregate.{key}.{name}",
+                    f"{ds.name} cannot group by {name!r}; one of {', '.join(groupable)}",
+                )
+                ok = False
+            elif key == "keep" and name not in by:
+                problem(
+                    rid, f"aggregate.keep.{name}", "a remainder can only keep a field the rows are grouped by"
+                )
+                ok = False
+    grain = spec.get("grain", "all")
+    if grain not in GRAINS:
+        problem(rid, "aggregate.grain", f"{grain!r} is not one of {', '.join(GRAINS)}")
+        ok = False
+    elif grain != "all" and ds.time_field is None:
+        problem(rid, "aggregate.grain", f"{ds.name} has no date to bucket; use grain: all")
+        ok = False
+    min_group = spec.get("min_group", 1)
+    if not isinstance(min_group, int) or isinstance(min_group, bool) or min_group < 1:
+        problem(rid, "aggregate.min_group", f"{min_group!r} is not a whole number of rows, 1 or more")
+        ok = False
+    if not ok:
+        return None
+    return Aggregate(tuple(str(n) for n in by), str(grain), int(min_group), tuple(str(n) for n in keep))
 
 
 def _target(value: Any) -> Target | None:

@@ -1,20 +1,20 @@
 """The disclosure ledger's question: what has a partner seen about a subject, when, under which version.
 
-A subject is any key value a dataset's rows carry (an item's SKU, an order or purchase-order number).
-The partner and the dates narrow the records through the (partner_id, at) index; the subject is
-matched in the stored row keys, in the same SQL query.
+A subject is what a disclosed row was about: an item (its SKU), a customer (its partner code, even
+when the partner was shown only a pseudonym or a sum) or a document (an order, purchase-order,
+invoice or shipment number). The gate writes each disclosure's distinct subjects beside its record;
+the (partner, subject, time) index answers the question without reading the records' row keys.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from internal.models import Account, DisclosureRecord, Partner, PolicyVersion
+from internal.models import Account, DisclosureRecord, DisclosureSubject, Partner, PolicyVersion
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class Seen:
     policy_version: int | None
     fields: dict[str, str]
     rows: int
+    #: item, customer or document.
+    subject_kind: str
 
 
 def query(
@@ -37,24 +39,26 @@ def query(
     until: dt.datetime,
     limit: int = 1000,
 ) -> list[Seen]:
-    """Every disclosure to ``partner_code`` between ``since`` and ``until`` whose rows include ``subject``."""
-    needle = f"%{json.dumps(subject)}%"
+    """Every disclosure to ``partner_code`` between ``since`` and ``until`` about ``subject``."""
+    partner_id = session.scalar(select(Partner.id).where(Partner.code == partner_code))
+    if partner_id is None:
+        return []
     rows = session.execute(
-        select(DisclosureRecord, Account.email, PolicyVersion.number)
-        .join(Partner, Partner.id == DisclosureRecord.partner_id)
+        select(DisclosureRecord, DisclosureSubject.kind, Account.email, PolicyVersion.number)
+        .select_from(DisclosureSubject)
+        .join(DisclosureRecord, DisclosureRecord.id == DisclosureSubject.record_id)
         .outerjoin(Account, Account.id == DisclosureRecord.account_id)
         .outerjoin(PolicyVersion, PolicyVersion.id == DisclosureRecord.policy_version_id)
         .where(
-            Partner.code == partner_code,
-            DisclosureRecord.at >= since,
-            DisclosureRecord.at < until,
-            cast(DisclosureRecord.row_keys, String).like(needle),
+            DisclosureSubject.partner_id == partner_id,
+            DisclosureSubject.subject == subject,
+            DisclosureSubject.at >= since,
+            DisclosureSubject.at < until,
         )
-        .order_by(DisclosureRecord.at)
+        .order_by(DisclosureSubject.at)
         .limit(limit)
     ).all()
     return [
-        Seen(r.at, email, r.channel, r.dataset, number, dict(r.fields), r.row_count)
-        for r, email, number in rows
-        if any(subject in key for key in r.row_keys)  # exact key match, not a substring of another key
+        Seen(r.at, email, r.channel, r.dataset, number, dict(r.fields), r.row_count, kind)
+        for r, kind, email, number in rows
     ]

@@ -17,7 +17,7 @@ from typing import Any
 
 from policies.datasets import DATASETS
 from policies.language import PolicyDocument
-from policies.transforms import Context, Transform, Unrankable, column, less_disclosing
+from policies.transforms import Aggregate, Context, Transform, Unrankable, column, less_disclosing
 
 
 @dataclass(frozen=True)
@@ -32,13 +32,25 @@ class Resolution:
     dataset: str
     #: Visible fields only; a field not here is hidden.
     fields: Mapping[str, Treatment]
-    #: Row scopes every deciding share rule shares (empty: no rows at all).
+    #: Row scopes the shown rows meet, all of them (empty: no rows at all).
     row_scopes: frozenset[str]
-    #: Row scopes a forbid removes.
-    forbidden_scopes: frozenset[str]
+    #: Each forbid's scopes: rows meeting all the scopes of any one of them are removed.
+    forbidden_scopes: frozenset[frozenset[str]]
     horizon_weeks: int | None
     #: Why nothing is shown, when nothing is.
     nothing_because: str = ""
+    #: Rows summed into groups, and the rules that asked for it.
+    aggregate: Aggregate | None = None
+    aggregate_rules: tuple[str, ...] = ()
+    #: Fields a share would show but the aggregate sums away.
+    summed_away: frozenset[str] = frozenset()
+
+    def grouped(self, requested: Aggregate | None, why: str = "your view") -> Resolution:
+        """The same resolution with rows grouped at least as coarsely as ``requested`` too."""
+        if requested is None:
+            return self
+        rules = (*self.aggregate_rules, why) if self.aggregate is not None else (why,)
+        return _with_aggregate(self, requested.meet(self.aggregate), rules)
 
 
 def resolve(doc: PolicyDocument, dataset: str, partner: str, kind: str, groups: frozenset[str]) -> Resolution:
@@ -46,7 +58,7 @@ def resolve(doc: PolicyDocument, dataset: str, partner: str, kind: str, groups: 
     matching = [r for r in doc.rules if r.dataset == dataset and r.to.matches(partner, kind, groups)]
     shares = [r for r in matching if r.effect == "share"]
     forbids = [r for r in matching if r.effect == "forbid"]
-    whole = [r for r in forbids if r.rows is None and not r.fields]
+    whole = [r for r in forbids if not r.rows and not r.fields]
     if whole:
         return _nothing(dataset, f"forbidden by rule {min(r.id for r in whole)}")
     if not shares:
@@ -80,18 +92,52 @@ def resolve(doc: PolicyDocument, dataset: str, partner: str, kind: str, groups: 
         if ceiling.horizon_weeks is not None:
             horizon = min(horizon, ceiling.horizon_weeks) if horizon is not None else ceiling.horizon_weeks
 
+    aggregate: Aggregate | None = None
+    aggregate_rules: tuple[str, ...] = ()
+    for rule in [*deciding, *sorted((r for r in matching if r.effect == "ceiling"), key=lambda r: r.id)]:
+        if rule.aggregate is not None:
+            aggregate = rule.aggregate.meet(aggregate)
+            aggregate_rules = (*aggregate_rules, rule.id)
+
     for forbid in forbids:
         for name in forbid.fields:
             fields.pop(name, None)
     visible = {name: t for name, t in fields.items() if t.transform.kind != "hidden"}
-    scopes = frozenset.intersection(*(frozenset({r.rows}) for r in deciding if r.rows))
-    return Resolution(
+    scopes = frozenset().union(*(r.rows for r in deciding))
+    resolution = Resolution(
         dataset=dataset,
         fields=visible,
         row_scopes=scopes,
         forbidden_scopes=frozenset(r.rows for r in forbids if r.rows and not r.fields),
         horizon_weeks=horizon,
-        nothing_because="" if scopes else "the rules that share it share no rows in common",
+        nothing_because="" if scopes else "the rules that share it name no rows",
+    )
+    return _with_aggregate(resolution, aggregate, aggregate_rules) if aggregate is not None else resolution
+
+
+def _with_aggregate(resolution: Resolution, aggregate: Aggregate, rules: tuple[str, ...]) -> Resolution:
+    """Group only by shown fields (a hidden one would still split the rows); sum the rest away."""
+    ds = DATASETS[resolution.dataset]
+    aggregate = Aggregate(
+        tuple(n for n in aggregate.by if n in resolution.fields),
+        aggregate.grain,
+        aggregate.min_group,
+        tuple(n for n in aggregate.keep if n in resolution.fields),
+    )
+    kept = {*aggregate.by, *ds.measures}
+    if aggregate.grain != "all" and ds.time_field is not None:
+        kept.add(ds.time_field)
+    fields = {name: t for name, t in resolution.fields.items() if name in kept}
+    return Resolution(
+        dataset=resolution.dataset,
+        fields=fields,
+        row_scopes=resolution.row_scopes,
+        forbidden_scopes=resolution.forbidden_scopes,
+        horizon_weeks=resolution.horizon_weeks,
+        nothing_because=resolution.nothing_because,
+        aggregate=aggregate,
+        aggregate_rules=rules,
+        summed_away=resolution.summed_away | frozenset(set(resolution.fields) - kept),
     )
 
 
@@ -108,12 +154,21 @@ def explain(resolution: Resolution, version: str) -> list[str]:
     for name in ds.fields:
         treatment = resolution.fields.get(name)
         if treatment is None:
-            lines.append(f"{name} hidden: no rule shares it.")
+            if name in resolution.summed_away:
+                lines.append(
+                    f"{name} hidden: summed away by rule {' then '.join(resolution.aggregate_rules)}."
+                )
+            else:
+                lines.append(f"{name} hidden: no rule shares it.")
             continue
         by = " then ".join(treatment.rules)
         lines.append(f"{name} {treatment.transform.describe()} by rule {by}, {version}.")
     if resolution.horizon_weeks is not None:
         lines.append(f"Only the next {resolution.horizon_weeks} weeks are shown.")
+    if resolution.aggregate is not None:
+        by = " then ".join(resolution.aggregate_rules)
+        text = resolution.aggregate.describe()
+        lines.append(f"{text[0].upper()}{text[1:]}, by rule {by}, {version}.")
     return lines
 
 

@@ -167,3 +167,48 @@ def column(transform: Transform, ctx: Context) -> Callable[[Sequence[Any]], list
 
 def _day(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+#: Time grains from finest to coarsest; "all" sums the time field away.
+GRAINS = ("week", "month", "quarter", "all")
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """Rows summed into groups: per the ``by`` fields and per time bucket of ``grain``.
+
+    A group built from fewer than ``min_group`` rows is merged into a remainder group for its time
+    bucket (and its values of the ``keep`` fields); its other ``by`` fields read "other". A remainder
+    that is itself smaller than ``min_group`` is not shown.
+    """
+
+    by: tuple[str, ...]
+    grain: str = "all"
+    min_group: int = 1
+    keep: tuple[str, ...] = ()
+
+    def meet(self, other: Aggregate | None) -> Aggregate:
+        """The finest aggregate that is at least as coarse as both: never discloses more than either."""
+        if other is None:
+            return self
+        by = tuple(name for name in self.by if name in other.by)
+        return Aggregate(
+            by=by,
+            grain=GRAINS[max(GRAINS.index(self.grain), GRAINS.index(other.grain))],
+            min_group=max(self.min_group, other.min_group),
+            keep=tuple(name for name in self.keep if name in other.keep and name in by),
+        )
+
+    def describe(self) -> str:
+        per = " and ".join(self.by) if self.by else "all rows together"
+        grain = "" if self.grain == "all" else f" per {self.grain}"
+        text = f"rows are summed per {per}{grain}" if self.by else f"rows are summed together{grain}"
+        if self.min_group > 1:
+            text += f"; groups of fewer than {self.min_group} rows are merged into 'other'"
+        return text
+
+
+def meet(first: Aggregate | None, second: Aggregate | None) -> Aggregate | None:
+    if first is None:
+        return second
+    return first.meet(second)

@@ -19,10 +19,11 @@ def make_partner(
     session: Session, code: str, kind: str = "supplier", *, groups: tuple[str, ...] = ()
 ) -> Partner:
     partner = Partner(code=code, name=f"{code} Industries", kind=PartnerKind(kind))
-    for name in groups:
-        group = session.query(PartnerGroup).filter_by(name=name).one_or_none() or PartnerGroup(name=name)
-        partner.groups.append(group)
     session.add(partner)
+    with session.no_autoflush:
+        for name in groups:
+            group = session.query(PartnerGroup).filter_by(name=name).one_or_none() or PartnerGroup(name=name)
+            partner.groups.append(group)
     session.flush()
     return partner
 

@@ -14,8 +14,23 @@ from internal.models.crm import (
     ShipmentLine,
     ShipmentStatus,
 )
-from internal.models.erp import BomLine, InventoryPosition, Item, ItemKind, Site, SiteKind, SourceListEntry
-from internal.models.governance import AuditEvent, DisclosureRecord, PolicyStatus, PolicyVersion
+from internal.models.erp import (
+    BomLine,
+    Consumption,
+    InventoryPosition,
+    Item,
+    ItemKind,
+    Site,
+    SiteKind,
+    SourceListEntry,
+)
+from internal.models.governance import (
+    AuditEvent,
+    DisclosureRecord,
+    DisclosureSubject,
+    PolicyStatus,
+    PolicyVersion,
+)
 from internal.models.parties import (
     Account,
     AccountSession,
@@ -55,7 +70,9 @@ __all__ = [
     "Base",
     "BomLine",
     "CommitStatus",
+    "Consumption",
     "DisclosureRecord",
+    "DisclosureSubject",
     "ForecastBucket",
     "ForecastCommit",
     "ForecastPlan",

@@ -86,6 +86,24 @@ class InventoryPosition(Base):
     site: Mapped[Site] = relationship()
 
 
+class Consumption(Base):
+    """A goods issue: stock of an item taken at a site, and the customer order it went into, if any."""
+
+    __tablename__ = "consumption"
+    __table_args__ = (Index("ix_consumption_item_issued", "item_id", "issued_on"),)
+
+    id: Mapped[intpk]
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"))
+    site_id: Mapped[int] = site_fk()
+    issued_on: Mapped[dt.date]
+    qty: Mapped[quantity]
+    #: The customer whose order (or project) drew the stock; None for internal use and stocking.
+    customer_id: Mapped[int | None] = partner_fk(nullable=True)
+
+    item: Mapped[Item] = relationship()
+    site: Mapped[Site] = relationship()
+
+
 class BomLine(Base):
     __tablename__ = "bom_line"
     __table_args__ = (

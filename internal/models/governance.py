@@ -65,6 +65,25 @@ class DisclosureRecord(Base):
     row_count: Mapped[int]
 
 
+class DisclosureSubject(Base):
+    """What a disclosure was about: one row per distinct subject (SKU, customer, document number).
+
+    Written with its record, in one bulk insert, so the ledger finds "what partner X saw about Y"
+    through an index instead of reading every record's row keys.
+    """
+
+    __tablename__ = "disclosure_subject"
+    __table_args__ = (Index("ix_disclosure_subject_lookup", "partner_id", "subject", "at"),)
+
+    id: Mapped[intpk]
+    record_id: Mapped[int] = mapped_column(ForeignKey("disclosure_record.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id", ondelete="RESTRICT"))
+    at: Mapped[created_now]
+    #: item, customer or document.
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(200))
+
+
 class AuditEvent(Base):
     """Something a person changed that governance cares about (policies, partners, accounts)."""
 

@@ -61,6 +61,30 @@ def rule(**fields: str) -> str:
         (rule(effect="allow"), "p.yaml: rule r1: effect: 'allow' is not one of share, ceiling, forbid"),
         (rule(to="kind:vendor"), "p.yaml: rule r1: to: 'kind:vendor' is not partner:CODE"),
         (rule(horizon="3 months"), "p.yaml: rule r1: horizon: '3 months' is not a number of weeks"),
+        (
+            rule(aggregate="{by: [sku, qty]}"),
+            "p.yaml: rule r1: aggregate.by.qty: forecast cannot group by 'qty'; one of sku, item, uom, site",
+        ),
+        (
+            rule(aggregate="{by: [sku], grain: fortnight}"),
+            "p.yaml: rule r1: aggregate.grain: 'fortnight' is not one of week, month, quarter, all",
+        ),
+        (
+            rule(aggregate="{by: [sku], min_group: 0}"),
+            "p.yaml: rule r1: aggregate.min_group: 0 is not a whole number of rows, 1 or more",
+        ),
+        (
+            rule(aggregate="{by: [sku], keep: [site]}"),
+            "p.yaml: rule r1: aggregate.keep.site: a remainder can only keep a field the rows are grouped by",
+        ),
+        (
+            rule(dataset="inventory", aggregate="{by: [sku]}"),
+            "p.yaml: rule r1: aggregate: inventory has no quantities to sum, so it cannot be aggregated",
+        ),
+        (
+            rule(dataset="consumption", rows="[supplied_by_viewer, key_account_demand]"),
+            "p.yaml: rule r1: rows: key_account_demand picks rows out to forbid them",
+        ),
         ("rules: [", "p.yaml: document: yaml: not valid YAML"),
         ("{}", "p.yaml: document: rules: the document needs a list of rules"),
     ],

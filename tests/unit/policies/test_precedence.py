@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from policies.language import PolicyDocument, Rule, Target
 from policies.resolve import explain, resolve
-from policies.transforms import Transform
+from policies.transforms import GRAINS, Aggregate, Transform
 
 FIELDS = ("sku", "site", "week", "qty", "previous_qty")
 TARGETS = [
@@ -30,7 +30,7 @@ def doc(*rules: Rule) -> PolicyDocument:
 
 
 def share(rid: str, to: Target, **fields: Transform) -> Rule:
-    return Rule(rid, "share", to, "forecast", "supplied_by_viewer", fields)
+    return Rule(rid, "share", to, "forecast", frozenset({"supplied_by_viewer"}), fields)
 
 
 def seen(d: PolicyDocument) -> dict[str, tuple[str, float]]:
@@ -68,12 +68,12 @@ def test_the_most_specific_target_wins_and_the_explanation_says_which_rule():
 
 def test_nothing_is_shared_without_a_share_and_a_forbid_removes_everything():
     assert seen(doc()) == {}
-    forbid = Rule("no", "forbid", Target("any"), "forecast", None, {})
+    forbid = Rule("no", "forbid", Target("any"), "forecast", frozenset(), {})
     assert seen(doc(share("a", Target("any"), qty=QTY[0]), forbid)) == {}
 
 
 def test_a_ceiling_caps_a_finer_share_and_is_named_in_the_explanation():
-    ceiling = Rule("cap", "ceiling", Target("any"), "forecast", None, {"qty": QTY[2]})
+    ceiling = Rule("cap", "ceiling", Target("any"), "forecast", frozenset(), {"qty": QTY[2]})
     r = resolve(
         doc(share("a", TARGETS[3], qty=QTY[0]), ceiling), "forecast", "SUP-1", "supplier", frozenset()
     )
@@ -85,8 +85,8 @@ def test_a_ceiling_caps_a_finer_share_and_is_named_in_the_explanation():
 @given(st.lists(rules, min_size=1, max_size=5), st.sampled_from(TARGETS), st.sampled_from(QTY))
 def test_adding_a_forbid_or_a_ceiling_never_discloses_more(base, target, cap):
     before = seen(doc(*base))
-    forbid = Rule("zz-forbid", "forbid", target, "forecast", None, {"qty": Transform("hidden")})
-    ceiling = Rule("zz-ceiling", "ceiling", target, "forecast", None, {"qty": cap})
+    forbid = Rule("zz-forbid", "forbid", target, "forecast", frozenset(), {"qty": Transform("hidden")})
+    ceiling = Rule("zz-ceiling", "ceiling", target, "forecast", frozenset(), {"qty": cap})
     assert at_most(seen(doc(*base, forbid)), before)
     assert at_most(seen(doc(*base, ceiling)), before)
 
@@ -101,3 +101,62 @@ def test_the_order_of_rules_never_matters(pair):
     assert explain(
         resolve(doc(*original), "forecast", "SUP-1", "supplier", frozenset({"strategic"})), "v"
     ) == explain(resolve(doc(*shuffled), "forecast", "SUP-1", "supplier", frozenset({"strategic"})), "v")
+
+
+AGGREGATES = [
+    None,
+    Aggregate(("sku", "site"), "week"),
+    Aggregate(("sku", "site"), "month", 3, ("sku",)),
+    Aggregate(("sku",), "quarter", 2),
+    Aggregate((), "all"),
+]
+
+
+def grouping(d: PolicyDocument) -> tuple[frozenset[str], int, int, frozenset[str]]:
+    """How finely SUP-1's forecast rows are grouped: by which fields, grain, minimum size; visible fields."""
+    r = resolve(d, "forecast", "SUP-1", "supplier", frozenset({"strategic"}))
+    fields = frozenset(r.fields)
+    if r.aggregate is None:
+        return frozenset(("sku", "site", "week", "*")), -1, 1, fields
+    return frozenset(r.aggregate.by), GRAINS.index(r.aggregate.grain), r.aggregate.min_group, fields
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(rules, st.sampled_from(AGGREGATES)), min_size=1, max_size=4),
+    st.sampled_from(TARGETS),
+    st.sampled_from(AGGREGATES[1:]),
+)
+def test_an_aggregate_ceiling_never_groups_more_finely(base, target, cap):
+    shares = [
+        Rule(r.id, r.effect, r.to, r.dataset, r.rows, {**r.fields, "week": Transform("exact")}, None, agg)
+        for r, agg in base
+    ]
+    before_by, before_grain, before_min, before_fields = grouping(doc(*shares))
+    ceiling = Rule("zz-ceiling", "ceiling", target, "forecast", frozenset(), {}, None, cap)
+    by, grain, min_group, fields = grouping(doc(*shares, ceiling))
+    assert by <= before_by
+    assert grain >= before_grain
+    assert min_group >= before_min
+    assert fields <= before_fields
+
+
+def test_an_aggregate_sums_fields_away_and_the_explanation_says_so():
+    rule = Rule(
+        "monthly",
+        "share",
+        Target("kind", "supplier"),
+        "forecast",
+        frozenset({"supplied_by_viewer"}),
+        {"sku": Transform("exact"), "site": Transform("exact"), "week": Transform("exact"), "qty": QTY[1]},
+        None,
+        Aggregate(("sku",), "month", 3),
+    )
+    r = resolve(doc(rule), "forecast", "SUP-1", "supplier", frozenset())
+    assert set(r.fields) == {"sku", "week", "qty"}
+    lines = explain(r, "version 2")
+    assert "site hidden: summed away by rule monthly." in lines
+    assert (
+        "Rows are summed per sku per month; groups of fewer than 3 rows are merged into 'other', "
+        "by rule monthly, version 2." in lines
+    )
