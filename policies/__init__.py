@@ -14,9 +14,11 @@ from policies.gate import (
     Viewer,
     disclose,
 )
+from policies.transforms import Aggregate
 
 __all__ = [
     "DEFAULT_SET",
+    "Aggregate",
     "Column",
     "Disclosure",
     "Page",

@@ -31,12 +31,19 @@ def viewer() -> policies.Viewer:
     )
 
 
-def page_of(dataset: str, *, size: int = 25, **filters: Any) -> policies.Disclosure:
+def page_of(
+    dataset: str, *, size: int = 25, group: policies.Aggregate | None = None, **filters: Any
+) -> policies.Disclosure:
     """One page of ``dataset``, continuing after the ``after`` cursor in the query string."""
     after = request.args.get("after") or None
     try:
         return policies.disclose(
-            db_session(), viewer(), dataset, filters=filters, page=policies.Page(after=after, size=size)
+            db_session(),
+            viewer(),
+            dataset,
+            filters=filters,
+            page=policies.Page(after=after, size=size),
+            group=group,
         )
     except policies.UnknownFilter:
         abort(400)

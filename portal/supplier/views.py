@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+import policies
 from internal import planning, purchasing, shipping
 from internal.web import db_session
 from portal.disclosure import one_or_404, page_of, require_side
@@ -160,6 +161,10 @@ def new_ship_notice() -> Response | str | tuple[str, int]:
 COMMIT_FIELD = re.compile(r"^commit-(?P<site>[^\s]+)-(?P<week>\d{4}-\d{2}-\d{2})$")
 
 
+#: The forecast read per month: summed per item and site (the policy may still group more coarsely).
+MONTHLY = policies.Aggregate(("sku", "item", "uom", "site"), "month")
+
+
 @supplier.get("/forecast")
 def forecast() -> str:
     """One supplied item at a time: demand per week as a table and a chart, and the commits against it."""
@@ -167,14 +172,23 @@ def forecast() -> str:
     sku = request.args.get("sku") or (items.rows[0]["sku"] if items.rows else "")
     site = request.args.get("site") or None
     filters = {"sku": sku} | ({"site": site} if site else {})
-    demand = page_of("forecast", size=500, **filters) if sku else None
-    commits = page_of("forecast_commits", size=500, **filters) if sku else None
-    committed = {(c["site"], c["week"]): c for c in commits.rows} if commits else {}
+    monthly = request.args.get("buckets") == "month"
+    if monthly:
+        # Monthly sums are for reading; commits stay weekly, so the weekly plan heads the page.
+        plan = page_of("forecast", size=1, **filters) if sku else None
+        demand = page_of("forecast", size=500, group=MONTHLY, **filters) if sku else None
+        committed = {}
+    else:
+        plan = demand = page_of("forecast", size=500, **filters) if sku else None
+        commits = page_of("forecast_commits", size=500, **filters) if sku else None
+        committed = {(c["site"], c["week"]): c for c in commits.rows} if commits else {}
     return render_template(
         "supplier/forecast.html",
         items=items,
         sku=sku,
         site=site,
+        plan=plan.rows[0] if plan and plan.rows else None,
+        monthly=monthly,
         demand=demand,
         committed=committed,
         today=dt.date.today(),  # noqa: DTZ011 - the supplier's calendar day decides what is frozen

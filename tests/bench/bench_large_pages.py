@@ -1,6 +1,7 @@
 """Server time of partner pages on the large demo (1,000,000 order lines, 50,000 items): median of runs.
 
-The large demo is built once into bench-results/large-<schema revision>.db (about 80 s on SQLite) and reused after.
+The large demo is built once into bench-results/large-<schema revision>.db (about 80 s on SQLite)
+and reused after.
 Issue target: every page under 100 ms.
 """
 
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 RESULTS = Path("bench-results")
+
 
 def _head() -> str:
     from alembic.script import ScriptDirectory

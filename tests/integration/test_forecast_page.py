@@ -84,6 +84,21 @@ def test_the_forecast_shows_own_items_with_the_change_and_no_customer(client, pl
     assert client.get("/supplier/forecast?sku=CP-972").get_data(as_text=True).count('data-testid="week-') == 0
 
 
+def test_the_forecast_reads_in_monthly_buckets_summed_from_the_weeks(client, plan):
+    sign_in(client, "plan@sup971.example.com")
+    page = client.get("/supplier/forecast?sku=CP-971&buckets=month").get_data(as_text=True)
+    assert "Published plan version 2 of Nov 20, 2026" in page
+    assert 'data-testid="week-' not in page  # no weekly commit inputs in the monthly view
+    months = {}
+    for week in W:
+        months.setdefault(week.replace(day=1), []).append(week)
+    for month, weeks in months.items():
+        row = page.split(f'data-testid="month-{month}"')[1].split("</tr>")[0]
+        assert f"{100 * len(weeks)} EA" in row
+        assert f"+{10 * len(weeks)}" in row
+    assert 'id="forecast-chart"' in page
+
+
 def test_committing_weeks_flags_a_shortfall_for_both_sides(client, session, plan):
     sign_in(client, "plan@sup971.example.com")
     token = csrf_token(client, "/supplier/forecast")
