@@ -16,10 +16,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from internal.models import (
+    AuditEvent,
     CommitStatus,
     ForecastBucket,
     ForecastCommit,
@@ -60,6 +61,49 @@ def classify(committed: Decimal, forecast: Decimal, tolerance: Decimal = DEFAULT
     if committed > forecast * (1 + tolerance):
         return CommitStatus.surplus
     return CommitStatus.ok
+
+
+class PublishRefused(ValueError):
+    """The plan cannot be published (it is not a draft)."""
+
+
+def publish_plan(session: Session, plan_id: int, *, account_id: int | None) -> list[int]:
+    """Publish a draft plan: the plan of the same name published before is superseded.
+
+    Returns the suppliers of the plan's items, whom the caller tells once the change is committed.
+    """
+    plan = session.get(ForecastPlan, plan_id)
+    if plan is None or plan.status != PlanStatus.draft:
+        raise PublishRefused(str(_l("Only a draft plan can be published.")))
+    session.execute(
+        update(ForecastPlan)
+        .where(ForecastPlan.name == plan.name, ForecastPlan.status == PlanStatus.published)
+        .values(status=PlanStatus.superseded)
+    )
+    plan.status = PlanStatus.published
+    plan.published_at = dt.datetime.now(dt.UTC)
+    session.add(
+        AuditEvent(
+            account_id=account_id,
+            action="forecast.published",
+            object_type="forecast_plan",
+            object_id=str(plan.id),
+            detail={"name": plan.name, "version": plan.version},
+        )
+    )
+    session.flush()
+    return list(
+        session.scalars(
+            select(SourceListEntry.supplier_id)
+            .where(
+                SourceListEntry.item_id.in_(
+                    select(ForecastBucket.item_id).where(ForecastBucket.plan_id == plan.id)
+                )
+            )
+            .distinct()
+            .order_by(SourceListEntry.supplier_id)
+        )
+    )
 
 
 def published_plan(session: Session) -> ForecastPlan | None:

@@ -6,6 +6,7 @@ channel. The tasks run on the portal's Celery app (in-process by default, on a w
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -72,3 +73,60 @@ def notify_purchase_order(po_number: str, partner_id: int, change: str = "new") 
         return send_purchase_order_notice(
             session, current_config(), po_number=po_number, partner_id=partner_id, change=change
         )
+
+
+def _number(value: Any) -> str:
+    """1234.000 as 1234, 12.500 as 12.5: quantities as people write them."""
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+def _forecast_text(rows: tuple[Any, ...], more: bool, link: str) -> tuple[str, str]:
+    first = rows[0]
+    subject = f"Demand plan version {first['plan_version']} is published"
+    quantities = "qty" in first and "previous_qty" in first
+    changed = sorted(
+        (r for r in rows if quantities and r["previous_qty"] is not None and r["qty"] != r["previous_qty"]),
+        key=lambda r: abs(r["qty"] - r["previous_qty"]),
+        reverse=True,
+    )
+    lines = "\n".join(
+        f"  {r['sku']:<14} {r['site']:<6} week of {r['week']}: {_number(r['qty'])} {r['uom']}"
+        f" (was {_number(r['previous_qty'])})"
+        for r in changed[:15]
+    )
+    text = (
+        f"{subject}, with demand for {len({r['sku'] for r in rows})}"
+        f"{' or more' if more else ''} of the items you supply.\n\n"
+        + (f"The largest changes since the previous version:\n{lines}\n\n" if changed else "")
+        + f"Read the forecast and commit to it in the partner portal:\n{link}\n"
+    )
+    return subject, text
+
+
+def send_forecast_notice(session: Session, config: dict[str, Any], *, partner_id: int) -> int:
+    """E-mail a supplier's users that a new plan is published, with what their policy lets them see."""
+    sent = 0
+    for recipient in partner_recipients(session, partner_id):
+        viewer = policies.Viewer(
+            account_id=recipient.account_id,
+            partner_id=partner_id,
+            partner_code=recipient.partner_code,
+            partner_kind=recipient.partner_kind,
+            groups=recipient.groups,
+        )
+        demand = policies.disclose(session, viewer, "forecast", channel="email", page=policies.Page(size=500))
+        if not demand.rows:
+            continue
+        link = f"{config['EXTRANET_URL'].rstrip('/')}/supplier/forecast"
+        subject, text = _forecast_text(demand.rows, demand.next_page is not None, link)
+        mail.send(config, to=recipient.email, subject=subject, text=text)
+        sent += 1
+    return sent
+
+
+@celery_app.task(
+    name="portal.notify_forecast_published", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def notify_forecast_published(partner_id: int) -> int:
+    with task_session() as session:
+        return send_forecast_notice(session, current_config(), partner_id=partner_id)

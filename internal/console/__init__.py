@@ -30,6 +30,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
                 ("index", _l("Overview")),
                 ("console.partners", _l("Partners")),
                 ("console.purchase_orders", _l("Purchase orders")),
+                ("console.forecast_plans", _l("Forecast plans")),
                 ("console.policy_versions", _l("Sharing policy")),
             ]
             if current_user.is_authenticated

@@ -227,6 +227,9 @@ def _is_local(target: str) -> bool:
 
 #: Document statuses as people read them, in every language.
 STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "published": _l("Published"),
+    "superseded": _l("Superseded"),
     "open": _l("Open"),
     "acknowledged": _l("Acknowledged"),
     "partially_shipped": _l("Partially shipped"),

@@ -37,6 +37,15 @@ def test_a_supplier_plans_acknowledges_ships_and_exports(page: Page, servers):
     expect(page.get_by_text(re.compile(rf"{count} commits saved; 1 flagged"))).to_be_visible()
     expect(page.locator("[data-testid^='flag-']").filter(has_text="Shortfall")).to_have_count(1)
 
+    # The same demand read per month, then the stock of the supplied items at the precision allowed.
+    page.get_by_label("Buckets").select_option("month")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_test_id("forecast-monthly")).to_be_visible()
+    expect(page.locator("#forecast-chart")).to_have_attribute("data-drawn", "yes")
+    page.get_by_test_id("main-nav").get_by_role("link", name="Inventory", exact=True).click()
+    expect(page.get_by_test_id("inventory-table").locator("tbody tr").first).to_be_visible()
+    expect(page.get_by_test_id("why")).to_contain_text("What your sharing agreement (version")
+
     # Acknowledge an open purchase order: accept every line but one, propose another quantity there.
     page.get_by_test_id("main-nav").get_by_role("link", name="Supplier workspace", exact=True).click()
     page.get_by_test_id("po-table").get_by_role("link").first.click()

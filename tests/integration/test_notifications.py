@@ -52,3 +52,77 @@ def test_a_viewer_cannot_email_suppliers(console_client, session):
     sign_in(console_client, "viewer963@example.com")
     token = csrf_token(console_client, "/")
     assert console_client.post("/purchase-orders/PO-X/notify", data={"csrf_token": token}).status_code == 403
+
+
+def test_publishing_a_plan_emails_each_supplier_what_its_own_policy_shows(session, connection, smtp_sink):  # noqa: F811
+    import datetime as dt
+    from decimal import Decimal
+
+    import internal
+    from internal.models import AuditEvent, ForecastBucket, ForecastPlan, SourceListEntry
+    from tests.factories import make_item, make_site
+
+    inbox, port = smtp_sink
+    console = internal.create_app(
+        app_config(connection, SMTP_HOST="127.0.0.1", SMTP_PORT=port, EXTRANET_URL="http://portal.test")
+    )
+    plain = make_partner(session, "SUP-951", "supplier", groups=("suppliers",))
+    strategic = make_partner(session, "SUP-952", "supplier", groups=("suppliers", "strategic-suppliers"))
+    bystander = make_partner(session, "SUP-953", "supplier", groups=("suppliers",))
+    customer = make_partner(session, "CUS-951", "customer")
+    make_account(session, "plan@sup951.example.com", partners=(plain,))
+    make_account(session, "plan@sup952.example.com", partners=(strategic,))
+    make_account(session, "plan@sup953.example.com", partners=(bystander,))
+    site, item = make_site(session, "PL95"), make_item(session, "CP-951")
+    for supplier in (plain, strategic):
+        session.add(SourceListEntry(item_id=item.id, supplier_id=supplier.id, lead_time_days=5, unit_price=1))
+    today = dt.date.today()  # noqa: DTZ011 - the policy's horizon counts from the real today
+    monday = today - dt.timedelta(days=today.weekday())
+    old = ForecastPlan(name="Plan 95", version=1, status="published", horizon_start=monday, weeks=2)
+    new = ForecastPlan(name="Plan 95", version=2, status="draft", horizon_start=monday, weeks=2)
+    session.add_all([old, new])
+    session.flush()
+    for plan, qty in ((old, 1000), (new, 1234)):
+        for week in (monday, monday + dt.timedelta(weeks=1)):
+            session.add(
+                ForecastBucket(
+                    plan_id=plan.id,
+                    item_id=item.id,
+                    site_id=site.id,
+                    week_start=week,
+                    qty=Decimal(qty),
+                    customer_id=customer.id,
+                )
+            )
+    session.flush()
+    make_account(session, "buyer951@example.com", staff_role="buyer")
+    staff = console.test_client()
+    sign_in(staff, "buyer951@example.com")
+    assert "Plan 95" in staff.get("/forecast-plans").get_data(as_text=True)
+
+    response = staff.post(f"/forecast-plans/{new.id}/publish", data={"csrf_token": csrf_token(staff, "/")})
+    assert response.status_code == 302
+    mails = {m["To"]: m for m in inbox.wait_for(2)}
+    assert sorted(mails) == ["plan@sup951.example.com", "plan@sup952.example.com"]  # not the bystander
+    plain_body = mails["plan@sup951.example.com"].get_content()
+    strategic_body = mails["plan@sup952.example.com"].get_content()
+    assert mails["plan@sup951.example.com"]["Subject"] == "Demand plan version 2 is published"
+    assert "CP-951" in plain_body
+    assert "1230 EA (was 1000)" in plain_body  # rounded to 10, as the plain supplier's policy says
+    assert "1234 EA (was 1000)" in strategic_body
+    for body in (plain_body, strategic_body):
+        assert "CUS-951" not in body
+        assert "http://portal.test/supplier/forecast" in body
+    session.refresh(old)
+    session.refresh(new)
+    assert (old.status.value, new.status.value) == ("superseded", "published")
+    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "forecast.published")) is not None
+    emailed = session.scalars(
+        select(DisclosureRecord.dataset).where(
+            DisclosureRecord.channel == "email", DisclosureRecord.partner_id.in_([plain.id, strategic.id])
+        )
+    ).all()
+    assert emailed == ["forecast", "forecast"]
+    # Publishing it again is refused and sends nothing more.
+    staff.post(f"/forecast-plans/{new.id}/publish", data={"csrf_token": csrf_token(staff, "/")})
+    assert "Only a draft plan can be published." in staff.get("/forecast-plans").get_data(as_text=True)
