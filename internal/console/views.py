@@ -227,7 +227,8 @@ def notify_supplier(number: str) -> Response:
     if order is None:
         abort(404)
     supplier_id = order.supplier_id
-    after_commit(lambda: jobs.enqueue("portal.notify_purchase_order", number, supplier_id, "new"))
+    change = "changed" if request.form.get("change") == "changed" else "new"
+    after_commit(lambda: jobs.enqueue("portal.notify_purchase_order", number, supplier_id, change))
     flash(_("The supplier's users are being e-mailed about %(number)s.", number=number), "success")
     return redirect(url_for("console.purchase_order", number=number))
 

@@ -45,6 +45,13 @@ def test_a_buyer_emails_the_suppliers_users_about_an_order(session, connection, 
     assert [r.dataset for r in records] == ["purchase_orders", "purchase_order_lines"]
     assert records[1].row_keys == [["PO-961", 1], ["PO-961", 2]]
 
+    # After the order changes in the ERP, the buyer tells the supplier it changed.
+    staff.post(
+        "/purchase-orders/PO-961/notify", data={"csrf_token": csrf_token(staff, "/"), "change": "changed"}
+    )
+    changed = inbox.wait_for(4)[2:]
+    assert {m["Subject"] for m in changed} == {"Purchase order PO-961 changed"}
+
 
 def test_a_viewer_cannot_email_suppliers(console_client, session):
     make_partner(session, "SUP-963", "supplier")
