@@ -56,8 +56,6 @@ from internal.models import (
 Expr = ColumnElement[Any] | QueryableAttribute[Any]
 #: A row scope: the viewing partner's id to the SQL condition its rows meet.
 Scope = Callable[[int], ColumnElement[bool]]
-#: Grains an aggregate may sum a dataset's time field to, finest first; "all" sums time away.
-GRAINS = ("week", "month", "quarter", "all")
 
 
 @dataclass(frozen=True)
@@ -102,6 +100,14 @@ def time_bucket(expr: Any, grain: str, dialect: str) -> ColumnElement[dt.date]:
         months = (cast(func.strftime("%m", expr), Integer) - 1) % 3
         day = func.date(expr, "start of month", literal("-") + cast(months, String) + literal(" months"))
     return type_coerce(day, Date)  # SQLite's CAST AS DATE would make a number of it
+
+
+def _sourced(item_id: Expr, site_id: Expr) -> ColumnElement[bool]:
+    """Joins a source-list entry for the item, for every site or for this one."""
+    return and_(
+        SourceListEntry.item_id == item_id,
+        or_(SourceListEntry.site_id.is_(None), SourceListEntry.site_id == site_id),
+    )
 
 
 def _select(
@@ -212,13 +218,7 @@ def _published_buckets(query: Select[Any]) -> Select[Any]:
             ForecastPlan,
             and_(ForecastPlan.id == ForecastBucket.plan_id, ForecastPlan.status == PlanStatus.published),
         )
-        .join(
-            SourceListEntry,
-            and_(
-                SourceListEntry.item_id == ForecastBucket.item_id,
-                or_(SourceListEntry.site_id.is_(None), SourceListEntry.site_id == ForecastBucket.site_id),
-            ),
-        )
+        .join(SourceListEntry, _sourced(ForecastBucket.item_id, ForecastBucket.site_id))
         .join(Item, Item.id == ForecastBucket.item_id)
         .join(Site, Site.id == ForecastBucket.site_id)
     )
@@ -289,13 +289,7 @@ def _inventory_base() -> Select[Any]:
     return (
         _select(_iv_fields, _iv_order)
         .select_from(InventoryPosition)
-        .join(
-            SourceListEntry,
-            and_(
-                SourceListEntry.item_id == InventoryPosition.item_id,
-                or_(SourceListEntry.site_id.is_(None), SourceListEntry.site_id == InventoryPosition.site_id),
-            ),
-        )
+        .join(SourceListEntry, _sourced(InventoryPosition.item_id, InventoryPosition.site_id))
         .join(Item, Item.id == InventoryPosition.item_id)
         .join(Site, Site.id == InventoryPosition.site_id)
     )
@@ -365,13 +359,7 @@ def _consumption_base() -> Select[Any]:
     return (
         _select(_cu_fields, _cu_order, {"customer": _cu_customer.code})
         .select_from(Consumption)
-        .join(
-            SourceListEntry,
-            and_(
-                SourceListEntry.item_id == Consumption.item_id,
-                or_(SourceListEntry.site_id.is_(None), SourceListEntry.site_id == Consumption.site_id),
-            ),
-        )
+        .join(SourceListEntry, _sourced(Consumption.item_id, Consumption.site_id))
         .join(Item, Item.id == Consumption.item_id)
         .join(Site, Site.id == Consumption.site_id)
         .outerjoin(_cu_customer, _cu_customer.id == Consumption.customer_id)

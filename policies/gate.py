@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, and_, func, insert, not_, or_, select
+from sqlalchemy import Select, and_, func, insert, not_, or_, select
 from sqlalchemy.orm import Session
 
 from internal import config as settings
@@ -135,7 +135,7 @@ def disclose(
         monday = today - dt.timedelta(days=today.weekday())
         query = query.where(ds.fields["week"] < monday + dt.timedelta(weeks=resolution.horizon_weeks))
     if resolution.aggregate is not None:
-        return _disclose_groups(session, viewer, ds, channel, resolution, query, page, size, version)
+        return _disclose_groups(session, viewer, ds, channel, resolution, visible, query, page, size, version)
     if page.after:
         query = query.where(_after(ds, _decode_cursor(ds, page.after)))
     direction = "desc" if ds.newest_first else "asc"
@@ -145,11 +145,7 @@ def disclose(
     more = len(fetched) > size
     fetched = fetched[:size]
     ctx = _context(session, viewer, resolution)
-    shown = {
-        name: column(resolution.fields[name].transform, ctx)([row[name] for row in fetched])
-        for name in visible
-    }
-    rows = tuple(MappingProxyType({name: shown[name][i] for name in visible}) for i in range(len(fetched)))
+    rows = tuple(MappingProxyType(row) for row in _show(resolution, ctx, visible, fetched))
     keys = [[_plain(row[k]) for k in ds.key] for row in fetched]
     subjects = _subjects(ds, fetched)
     cursor = _encode_cursor(ds, dict(fetched[-1])) if more else None
@@ -167,6 +163,7 @@ def _disclose_groups(
     ds: Dataset,
     channel: str,
     resolution: Resolution,
+    visible: list[str],
     query: Select[Any],
     page: Page,
     size: int,
@@ -205,36 +202,27 @@ def _disclose_groups(
         for m in measures:
             out[m] += row[m] or 0
         out["_rows"] += row["_rows"]
-        out["_subjects"].update((n, row[s] if s in row else row[n]) for n in by if (s := f"_subject_{n}"))
+        out["_subjects"] |= _subjects(ds, [row])  # a merged group's subjects were disclosed about too
+    ordered = [*by, *([time] if time else [])]
     merged = sorted(
         (o for (small, *_), o in outputs.items() if not small or o["_rows"] >= aggregate.min_group),
-        key=lambda o: tuple(_sort_key(o[n]) for n in [*by, *([time] if time else [])]),
+        key=lambda o: tuple(_sort_key(o[n]) for n in ordered),
     )
-    offset = _decode_offset(page.after) if page.after else 0
+    offset = _unpack_offset(page.after) if page.after else 0
     chunk = merged[offset : offset + size]
-    visible = [name for name in ds.fields if name in resolution.fields]
     ctx = _context(session, viewer, resolution)
-    shown = {
-        name: column(resolution.fields[name].transform, ctx)(
-            [None if o.get(name) == OTHER and name in by else o.get(name) for o in chunk]
-        )
-        for name in visible
-    }
-    rows = tuple(
-        MappingProxyType(
-            {name: OTHER if o.get(name) == OTHER and name in by else shown[name][i] for name in visible}
-        )
-        for i, o in enumerate(chunk)
+    # The remainder label is not a value: it passes the transforms as a blank and reads "other" after.
+    remainders = [{n for n in by if o[n] == OTHER} for o in chunk]
+    shown = _show(
+        resolution, ctx, visible, [{**o, **dict.fromkeys(r)} for o, r in zip(chunk, remainders, strict=True)]
     )
-    keys = [[_plain(o.get(n)) for n in [*by, *([time] if time else [])]] for o in chunk]
-    subjects = {
-        (ds.subjects[n][0], str(value))
-        for o in chunk
-        for n, value in o["_subjects"]
-        if n in ds.subjects and value is not None and value != OTHER
-    }
+    rows = tuple(
+        MappingProxyType({**row, **dict.fromkeys(r, OTHER)}) for row, r in zip(shown, remainders, strict=True)
+    )
+    keys = [[_plain(o[n]) for n in ordered] for o in chunk]
+    subjects = set().union(*(o["_subjects"] for o in chunk))
     more = offset + size < len(merged)
-    cursor = _encode_offset(offset + size) if more else None
+    cursor = _pack({"offset": offset + size}) if more else None
     return _record(
         session, viewer, ds, channel, rows, _columns(ds, resolution, version), cursor, version, keys, subjects
     )
@@ -245,26 +233,31 @@ def _sort_key(value: Any) -> tuple[bool, Any]:
     return (value is None or value == OTHER, "" if value is None or value == OTHER else value)
 
 
-def _encode_offset(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
+def _show(
+    resolution: Resolution, ctx: Context, visible: list[str], records: Sequence[Mapping[Any, Any]]
+) -> list[dict[str, Any]]:
+    """The visible fields of ``records``, each column through its field's transform at once."""
+    shown = {
+        name: column(resolution.fields[name].transform, ctx)([record[name] for record in records])
+        for name in visible
+    }
+    return [{name: shown[name][i] for name in visible} for i in range(len(records))]
 
 
-def _decode_offset(cursor: str) -> int:
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["offset"]
-        if not isinstance(offset, int) or offset < 0:
-            raise ValueError("not an offset")
-        return offset
-    except (ValueError, TypeError, KeyError) as error:
-        raise UnknownFilter(f"the page cursor {cursor!r} is not valid") from error
+def _unpack_offset(cursor: str) -> int:
+    raw = _unpack(cursor)
+    offset = raw.get("offset") if isinstance(raw, dict) else None
+    if not isinstance(offset, int) or offset < 0:
+        raise UnknownFilter(f"the page cursor {cursor!r} is not valid")
+    return offset
 
 
-def _subjects(ds: Dataset, fetched: Sequence[RowMapping]) -> set[tuple[str, str]]:
-    """The distinct subjects of the fetched rows: (kind, identifier)."""
+def _subjects(ds: Dataset, rows: Sequence[Mapping[Any, Any]]) -> set[tuple[str, str]]:
+    """The distinct subjects of the rows, (kind, identifier), of the subject fields the rows carry."""
     found: set[tuple[str, str]] = set()
     for name, (kind, behind) in ds.subjects.items():
         label = name if behind is None else f"_subject_{name}"
-        found.update((kind, str(row[label])) for row in fetched if row[label] is not None)
+        found.update((kind, str(row[label])) for row in rows if label in row and row[label] is not None)
     return found
 
 
@@ -310,16 +303,27 @@ def _after(ds: Dataset, values: list[Any]) -> Any:
     return or_(*clauses)
 
 
+def _pack(value: Any) -> str:
+    """A page cursor: JSON in URL-safe base64."""
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def _unpack(cursor: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as error:
+        raise UnknownFilter(f"the page cursor {cursor!r} is not valid") from error
+
+
 def _encode_cursor(ds: Dataset, row: Mapping[str, Any]) -> str:
     values = [row[f"_cursor{n}"] for n in range(len(ds.order))]
-    raw = json.dumps([v.isoformat() if isinstance(v, dt.date) else v for v in values])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return _pack([v.isoformat() if isinstance(v, dt.date) else v for v in values])
 
 
 def _decode_cursor(ds: Dataset, cursor: str) -> list[Any]:
+    raw = _unpack(cursor)
     try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if len(raw) != len(ds.order):
+        if not isinstance(raw, list) or len(raw) != len(ds.order):
             raise ValueError("wrong length")
         return [
             dt.date.fromisoformat(v) if kind is dt.date else kind(v)

@@ -206,9 +206,3 @@ class Aggregate:
         if self.min_group > 1:
             text += f"; groups of fewer than {self.min_group} rows are merged into 'other'"
         return text
-
-
-def meet(first: Aggregate | None, second: Aggregate | None) -> Aggregate | None:
-    if first is None:
-        return second
-    return first.meet(second)

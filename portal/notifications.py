@@ -17,6 +17,17 @@ from internal.accounts import partner_recipients
 from internal.jobs import celery_app, current_config, task_session
 
 
+def _viewer(recipient: Any, partner_id: int) -> policies.Viewer:
+    """The recipient as the gate sees them: an account acting for its partner."""
+    return policies.Viewer(
+        account_id=recipient.account_id,
+        partner_id=partner_id,
+        partner_code=recipient.partner_code,
+        partner_kind=recipient.partner_kind,
+        groups=recipient.groups,
+    )
+
+
 def _purchase_order_text(order: Any, lines: tuple[Any, ...], link: str, change: str) -> tuple[str, str]:
     number = order["number"]
     subject = f"New purchase order {number}" if change == "new" else f"Purchase order {number} changed"
@@ -38,13 +49,7 @@ def send_purchase_order_notice(
     """E-mail every active user of the supplier about one of its purchase orders; returns how many."""
     sent = 0
     for recipient in partner_recipients(session, partner_id):
-        viewer = policies.Viewer(
-            account_id=recipient.account_id,
-            partner_id=partner_id,
-            partner_code=recipient.partner_code,
-            partner_kind=recipient.partner_kind,
-            groups=recipient.groups,
-        )
+        viewer = _viewer(recipient, partner_id)
         header = policies.disclose(
             session, viewer, "purchase_orders", channel="email", filters={"number": po_number}
         )
@@ -107,13 +112,7 @@ def send_forecast_notice(session: Session, config: dict[str, Any], *, partner_id
     """E-mail a supplier's users that a new plan is published, with what their policy lets them see."""
     sent = 0
     for recipient in partner_recipients(session, partner_id):
-        viewer = policies.Viewer(
-            account_id=recipient.account_id,
-            partner_id=partner_id,
-            partner_code=recipient.partner_code,
-            partner_kind=recipient.partner_kind,
-            groups=recipient.groups,
-        )
+        viewer = _viewer(recipient, partner_id)
         demand = policies.disclose(session, viewer, "forecast", channel="email", page=policies.Page(size=500))
         if not demand.rows:
             continue

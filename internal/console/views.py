@@ -237,16 +237,16 @@ def notify_supplier(number: str) -> Response:
 @login_required
 def forecast_plans() -> str:
     """The demand plans: drafts a buyer publishes, and what was published when."""
-    plans = (
-        db_session()
-        .execute(
-            select(ForecastPlan, func.count(ForecastBucket.id))
-            .outerjoin(ForecastBucket, ForecastBucket.plan_id == ForecastPlan.id)
-            .group_by(ForecastPlan.id)
-            .order_by(ForecastPlan.name, ForecastPlan.version.desc())
-        )
-        .all()
+    # Counted per plan through the (plan, item, week) index: a join grouped over millions of buckets
+    # took seconds on the large demo.
+    buckets = (
+        select(func.count())
+        .where(ForecastBucket.plan_id == ForecastPlan.id)
+        .correlate(ForecastPlan)
+        .scalar_subquery()
     )
+    query = select(ForecastPlan, buckets).order_by(ForecastPlan.name, ForecastPlan.version.desc())
+    plans = db_session().execute(query).all()
     return render_template("console/forecast_plans.html", plans=plans, can_publish=_can_manage())
 
 

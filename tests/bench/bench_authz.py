@@ -173,6 +173,14 @@ def cedar_resource(uid: str, suppliers: tuple[int, ...]) -> dict:
     return {"uid": {"type": "Inventory", "id": uid}, "attrs": {"suppliers": members}, "parents": []}
 
 
+def cedar_request(me: dict, action: str, kind: str, uid: str) -> dict:
+    return {
+        "principal": me,
+        "action": {"type": "Action", "id": action},
+        "resource": {"type": kind, "id": uid},
+    }
+
+
 def with_cedar(session: Any, who: Who, policies: Any) -> tuple[dict, float, float]:
     """One is_authorized call per row, the entities being the principal and that row."""
     import cedarpy
@@ -184,16 +192,14 @@ def with_cedar(session: Any, who: Who, policies: Any) -> tuple[dict, float, floa
     me = {"type": "Partner", "id": str(who.id)}
 
     def may(action: str, name: str) -> bool:
-        request = {"principal": me, "action": {"type": "Action", "id": action}}
-        request["resource"] = {"type": "Field", "id": f"inventory.{name}"}
+        request = cedar_request(me, action, "Field", f"inventory.{name}")
         return cedarpy.is_authorized(request, policies, principal).allowed
 
     precision = decide(may)
     allowed = []
     for row in rows:
         uid = f"{row.sku}@{row.site}"
-        request = {"principal": me, "action": {"type": "Action", "id": "view"}}
-        request["resource"] = {"type": "Inventory", "id": uid}
+        request = cedar_request(me, "view", "Inventory", uid)
         entities = [*principal, cedar_resource(uid, suppliers_of(row))]
         allowed.append(cedarpy.is_authorized(request, policies, entities).allowed)
     out = shape(rows, allowed, precision)
@@ -211,26 +217,13 @@ def with_cedar_batch(session: Any, who: Who, policies: Any) -> tuple[dict, float
     principal = cedar_principal(who)
     me = {"type": "Partner", "id": str(who.id)}
     fields = [
-        {
-            "principal": me,
-            "action": {"type": "Action", "id": a},
-            "resource": {"type": "Field", "id": f"inventory.{n}"},
-        }
-        for n in FIELDS
-        for a in ("view_exact", "view_banded")
+        cedar_request(me, a, "Field", f"inventory.{n}") for n in FIELDS for a in ("view_exact", "view_banded")
     ]
     uids = [f"{row.sku}@{row.site}" for row in rows]
     entities = principal + [
         cedar_resource(uid, suppliers_of(row)) for uid, row in zip(uids, rows, strict=True)
     ]
-    requests = [
-        {
-            "principal": me,
-            "action": {"type": "Action", "id": "view"},
-            "resource": {"type": "Inventory", "id": u},
-        }
-        for u in uids
-    ]
+    requests = [cedar_request(me, "view", "Inventory", u) for u in uids]
     results = cedarpy.is_authorized_batch(fields + requests, policies, entities)
     answers = {
         (r["action"]["id"], r["resource"]["id"]): a.allowed for r, a in zip(fields, results, strict=False)
