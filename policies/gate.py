@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, not_, or_, select
+from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from internal import config as settings
-from internal.models import DisclosureRecord, DisclosureSubject, PolicyVersion, Site, utcnow
+from internal.models import DisclosureRecord, PolicyVersion, Site, utcnow
 from policies import versions
 from policies.datasets import DATASETS, Dataset, time_bucket
 from policies.language import PolicyInvalid
@@ -345,36 +345,23 @@ def _record(
     keys: list[list[Any]] | None = None,
     subjects: set[tuple[str, str]] | None = None,
 ) -> Disclosure:
-    """One ledger record per disclosure, whatever the number of rows, and its subjects in one insert."""
-    at = utcnow()
-    record = DisclosureRecord(
-        at=at,
-        account_id=viewer.account_id,
-        partner_id=viewer.partner_id,
-        channel=channel,
-        dataset=ds.name,
-        policy_version_id=version.id,
-        policy_hash=version.content_hash,
-        row_keys=keys or [],
-        fields={c.name: c.treatment for c in columns},
-        row_count=len(rows),
-    )
-    session.add(record)
-    session.flush()
-    if subjects:
-        session.execute(
-            insert(DisclosureSubject),
-            [
-                {
-                    "record_id": record.id,
-                    "partner_id": viewer.partner_id,
-                    "at": at,
-                    "kind": kind,
-                    "subject": value,
-                }
-                for kind, value in sorted(subjects)
-            ],
+    """One ledger record per disclosure, whatever the number of rows: one insert (its subjects ride in it)."""
+    session.add(
+        DisclosureRecord(
+            at=utcnow(),
+            account_id=viewer.account_id,
+            partner_id=viewer.partner_id,
+            channel=channel,
+            dataset=ds.name,
+            policy_version_id=version.id,
+            policy_hash=version.content_hash,
+            row_keys=keys or [],
+            fields={c.name: c.treatment for c in columns},
+            row_count=len(rows),
+            subjects=[list(pair) for pair in sorted(subjects or ())],
         )
+    )
+    session.flush()
     shown = {c.name for c in columns}
     hidden = tuple(
         (name, "not shared under your sharing agreement") for name in ds.fields if name not in shown

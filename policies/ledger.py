@@ -2,8 +2,9 @@
 
 A subject is what a disclosed row was about: an item (its SKU), a customer (its partner code, even
 when the partner was shown only a pseudonym or a sum) or a document (an order, purchase-order,
-invoice or shipment number). The gate writes each disclosure's distinct subjects beside its record;
-the (partner, subject, time) index answers the question without reading the records' row keys.
+invoice or shipment number). Each disclosure's record carries its distinct subjects, and a trigger
+copies them into disclosure_subject as the record is inserted; the (partner, subject, time) index
+answers the question without reading the records' row keys.
 """
 
 from __future__ import annotations

@@ -63,13 +63,16 @@ class DisclosureRecord(Base):
     #: Field name to the transform applied, e.g. {"on_hand": "round:100:floor"}.
     fields: Mapped[dict[str, Any]]
     row_count: Mapped[int]
+    #: What the rows were about: [kind, identifier] pairs. A database trigger copies them into
+    #: disclosure_subject as the record is inserted, so a disclosure costs the gate one insert.
+    subjects: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
 
 
 class DisclosureSubject(Base):
     """What a disclosure was about: one row per distinct subject (SKU, customer, document number).
 
-    Written with its record, in one bulk insert, so the ledger finds "what partner X saw about Y"
-    through an index instead of reading every record's row keys.
+    Filled by a trigger on disclosure_record (migration 0003) from the record's ``subjects``, so the
+    ledger finds "what partner X saw about Y" through an index instead of reading every record.
     """
 
     __tablename__ = "disclosure_subject"

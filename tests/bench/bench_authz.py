@@ -334,9 +334,6 @@ def main() -> None:
     engine = make_engine(build())
     figures: dict[str, dict[str, Any]] = {}
     with make_session_factory(engine)() as session:
-        if policies.versions.active(session) is None:
-            policies.load_demo_policy(session, "policy.admin@example.com", "buyer@example.com")
-            session.commit()
         partners = {
             p.code: Who(p.id, p.code, (f"kind:{p.kind.value}", *sorted(f"group:{g.name}" for g in p.groups)))
             for p in session.scalars(select(Partner))

@@ -16,7 +16,7 @@ from pathlib import Path
 RESULTS = Path("bench-results")
 
 
-def _head() -> str:
+def schema_head() -> str:
     from alembic.script import ScriptDirectory
 
     from internal.migrate import alembic_config
@@ -25,7 +25,7 @@ def _head() -> str:
 
 
 #: Named by the schema revision it was built at: a new migration builds a new one.
-DATABASE = RESULTS / f"large-{_head()}.db"
+DATABASE = RESULTS / f"large-{schema_head()}.db"
 RUNS = 7
 PAGES = {
     "supplier.user@example.com": [
@@ -43,6 +43,7 @@ def build() -> str:
     from internal.db import make_engine, make_session_factory
     from internal.demo import load_demo
     from internal.migrate import upgrade
+    from policies import load_demo_policy
 
     url = f"sqlite:///{DATABASE.resolve()}"
     if DATABASE.exists():
@@ -55,6 +56,8 @@ def build() -> str:
     engine = make_engine(partial_url)
     with make_session_factory(engine)() as session:
         summary = load_demo(session, "large")
+        # As `portal demo load` does: the demo's sharing policy, proposed and approved.
+        load_demo_policy(session, "policy.admin@example.com", "buyer@example.com")
         session.commit()
     engine.dispose()
     partial.rename(DATABASE)
