@@ -189,48 +189,46 @@ def _disclose_groups(
     ).mappings()
 
     # Groups too small to show merge into one remainder per time bucket and kept fields' values.
+    ordered = [*by, *([time] if time else [])]
+    merged_away = [n for n in by if n not in aggregate.keep]
     outputs: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in fetched:
         small = row["_rows"] < aggregate.min_group
-        values = {n: (OTHER if small and n not in aggregate.keep else row[n]) for n in by}
-        if time is not None:
-            values[time] = row[time]
-        key = (small, *(values[n] for n in by), values[time] if time is not None else None)
-        out = outputs.get(key)
+        values = {n: None if small and n in merged_away else row[n] for n in ordered}
+        out = outputs.get((small, *values.values()))
         if out is None:
-            out = outputs[key] = {**values, **dict.fromkeys(measures, 0), "_rows": 0, "_subjects": set()}
+            out = outputs[(small, *values.values())] = {
+                **values,
+                **dict.fromkeys(measures, 0),
+                "_rows": 0,
+                "_remainder": small,
+                "_subjects": set(),
+            }
         for m in measures:
             out[m] += row[m] or 0
         out["_rows"] += row["_rows"]
         out["_subjects"] |= _subjects(ds, [row])  # a merged group's subjects were disclosed about too
-    ordered = [*by, *([time] if time else [])]
     merged = sorted(
-        (o for (small, *_), o in outputs.items() if not small or o["_rows"] >= aggregate.min_group),
-        key=lambda o: tuple(_sort_key(o[n]) for n in ordered),
+        (o for o in outputs.values() if not o["_remainder"] or o["_rows"] >= aggregate.min_group),
+        # Within the same kept values, a remainder comes after the named groups.
+        key=lambda o: tuple((o[n] is None, "" if o[n] is None else o[n]) for n in ordered),
     )
     offset = _unpack_offset(page.after) if page.after else 0
     chunk = merged[offset : offset + size]
     ctx = _context(session, viewer, resolution)
-    # The remainder label is not a value: it passes the transforms as a blank and reads "other" after.
-    remainders = [{n for n in by if o[n] == OTHER} for o in chunk]
-    shown = _show(
-        resolution, ctx, visible, [{**o, **dict.fromkeys(r)} for o, r in zip(chunk, remainders, strict=True)]
-    )
+    # A remainder's merged fields pass the transforms blank and read "other" after.
+    shown = _show(resolution, ctx, visible, chunk)
     rows = tuple(
-        MappingProxyType({**row, **dict.fromkeys(r, OTHER)}) for row, r in zip(shown, remainders, strict=True)
+        MappingProxyType({**row, **dict.fromkeys(merged_away, OTHER)} if o["_remainder"] else row)
+        for row, o in zip(shown, chunk, strict=True)
     )
-    keys = [[_plain(o[n]) for n in ordered] for o in chunk]
+    keys = [[OTHER if o["_remainder"] and n in merged_away else _plain(o[n]) for n in ordered] for o in chunk]
     subjects = set().union(*(o["_subjects"] for o in chunk))
     more = offset + size < len(merged)
     cursor = _pack({"offset": offset + size}) if more else None
     return _record(
         session, viewer, ds, channel, rows, _columns(ds, resolution, version), cursor, version, keys, subjects
     )
-
-
-def _sort_key(value: Any) -> tuple[bool, Any]:
-    """Remainders after the named groups; None sorts with them."""
-    return (value is None or value == OTHER, "" if value is None or value == OTHER else value)
 
 
 def _show(
