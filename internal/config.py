@@ -45,6 +45,9 @@ def load(override: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or (broker or "memory://"),
         "SESSION_HOURS": int(env.get("SESSION_HOURS", "8")),
         "HTTPS": env.get("PORTAL_HTTPS", "") == "1",
+        # How often a worker's scheduler looks for purchase orders new or changed since their supplier
+        # was last e-mailed (`portal worker` runs the scheduler).
+        "PURCHASE_ORDER_SWEEP_SECONDS": float(env.get("PURCHASE_ORDER_SWEEP_SECONDS", "60")),
     }
     if override:
         config.update(override)

@@ -1390,6 +1390,7 @@ class _Demo:
                         "status": status,
                         "currency": "EUR",
                         "revision": revision,
+                        "notified_revision": revision,  # the demo's orders were announced already
                         "created_at": created,
                         "updated_at": created + dt.timedelta(hours=20 if revision == 2 else 0),
                     }

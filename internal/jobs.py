@@ -54,6 +54,13 @@ def configure(config: dict[str, Any]) -> None:
             # No results are kept: nothing reads them, and Redis then holds task arguments (tokens)
             # only while the message is queued.
             task_ignore_result=True,
+            beat_schedule={
+                "announce-purchase-orders": {
+                    "task": "portal.announce_purchase_orders",
+                    "schedule": config["PURCHASE_ORDER_SWEEP_SECONDS"],
+                }
+            },
+            beat_schedule_filename=str(settings.INSTANCE / "celerybeat-schedule"),
         )
     else:
         celery_app.conf.update(task_always_eager=True, task_eager_propagates=True, task_ignore_result=True)

@@ -7,10 +7,11 @@ flush, and never commit.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -24,6 +25,37 @@ from internal.models import (
 )
 
 ANSWERABLE = (PurchaseOrderStatus.open, PurchaseOrderStatus.acknowledged)
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A purchase order its supplier has not been told about at its current revision."""
+
+    number: str
+    supplier_id: int
+    #: "new" if never announced, "changed" if announced at an earlier revision.
+    change: str
+
+
+def unannounced(session: Session, limit: int = 200) -> list[Announcement]:
+    """Orders new or changed since their supplier was last e-mailed, oldest change first."""
+    rows = session.execute(
+        select(PurchaseOrder.number, PurchaseOrder.supplier_id, PurchaseOrder.notified_revision)
+        .where(PurchaseOrder.notified_revision < PurchaseOrder.revision)
+        .order_by(PurchaseOrder.updated_at, PurchaseOrder.id)
+        .limit(limit)
+    ).all()
+    return [Announcement(n, s, "new" if seen == 0 else "changed") for n, s, seen in rows]
+
+
+def claim_announcement(session: Session, number: str) -> bool:
+    """Mark the order announced at its current revision; False if another run claimed it first."""
+    claimed = session.execute(
+        update(PurchaseOrder)
+        .where(PurchaseOrder.number == number, PurchaseOrder.notified_revision < PurchaseOrder.revision)
+        .values(notified_revision=PurchaseOrder.revision)
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
 class DocumentNotFound(LookupError):

@@ -200,7 +200,7 @@ class Aggregate:
         )
 
     def describe(self) -> str:
-        per = " and ".join(self.by) if self.by else "all rows together"
+        per = ", ".join(self.by[:-1]) + " and " + self.by[-1] if len(self.by) > 1 else "".join(self.by)
         grain = "" if self.grain == "all" else f" per {self.grain}"
         text = f"rows are summed per {per}{grain}" if self.by else f"rows are summed together{grain}"
         if self.min_group > 1:

@@ -134,10 +134,28 @@ def serve(host: str, extranet_port: int, console_port: int) -> None:
             server.shutdown()
 
 
+@main.group(help="E-mail partners about what changed.")
+def notify() -> None:
+    pass
+
+
+@notify.command(
+    "purchase-orders",
+    help="E-mail each supplier about its purchase orders new or changed since it was last told, once "
+    "(what the worker's scheduler runs every PURCHASE_ORDER_SWEEP_SECONDS).",
+)
+def notify_purchase_orders() -> None:
+    from internal import jobs
+    from portal.notifications import announce_purchase_orders_task
+
+    jobs.configure(settings.load())
+    click.echo(f"{announce_purchase_orders_task()} purchase orders announced.")
+
+
 @main.command(
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    help="Run a Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0). "
-    "Extra arguments go to `celery worker`.",
+    help="Run a Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0), with the scheduler "
+    "that announces new and changed purchase orders. Extra arguments go to `celery worker`.",
 )
 @click.pass_context
 def worker(ctx: click.Context) -> None:
@@ -147,5 +165,6 @@ def worker(ctx: click.Context) -> None:
             "is needed. Set it to a Redis URL to run a real worker."
         )
     celery = os.path.join(os.path.dirname(sys.executable), "celery")
-    args = [celery, "-A", "internal.jobs:celery_app", "worker", "--loglevel=info", *ctx.args]
+    settings.INSTANCE.mkdir(exist_ok=True)  # the scheduler keeps its last-run times there
+    args = [celery, "-A", "internal.jobs:celery_app", "worker", "--beat", "--loglevel=info", *ctx.args]
     os.execv(celery, args)  # noqa: S606 - replaces this process with the worker on purpose

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import policies
-from internal import mail
+from internal import mail, purchasing
 from internal.accounts import partner_recipients
 from internal.jobs import celery_app, current_config, task_session
 
@@ -129,3 +129,28 @@ def send_forecast_notice(session: Session, config: dict[str, Any], *, partner_id
 def notify_forecast_published(partner_id: int) -> int:
     with task_session() as session:
         return send_forecast_notice(session, current_config(), partner_id=partner_id)
+
+
+def announce_purchase_orders(session: Session, config: dict[str, Any]) -> int:
+    """E-mail suppliers about each order new or changed since they were last told; returns how many.
+
+    Each order is claimed and its e-mails sent in one transaction: if sending fails, the claim rolls
+    back with it and the next sweep tries again; two sweeps at once never announce an order twice.
+    """
+    announced = 0
+    for order in purchasing.unannounced(session):
+        if not purchasing.claim_announcement(session, order.number):
+            continue
+        send_purchase_order_notice(
+            session, config, po_number=order.number, partner_id=order.supplier_id, change=order.change
+        )
+        session.commit()
+        announced += 1
+    return announced
+
+
+@celery_app.task(name="portal.announce_purchase_orders")
+def announce_purchase_orders_task() -> int:
+    """Run by the worker's scheduler (PURCHASE_ORDER_SWEEP_SECONDS) and by `portal notify purchase-orders`."""
+    with task_session() as session:
+        return announce_purchase_orders(session, current_config())

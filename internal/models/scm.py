@@ -96,6 +96,8 @@ class PurchaseOrder(Base):
     currency: Mapped[currency]
     #: Bumped each time the buyer changes the order, so suppliers see it changed.
     revision: Mapped[int] = mapped_column(default=1)
+    #: The revision its supplier's users were last e-mailed about; 0 until the order is announced.
+    notified_revision: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[created_now]
     updated_at: Mapped[updated_now]
 

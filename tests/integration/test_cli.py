@@ -54,6 +54,20 @@ def test_upgrade_then_small_demo_on_an_empty_database(tmp_path_factory):
         strategic = portal("policy", "explain", "--partner", "SUP-001", "--dataset", "inventory", url=url)
         assert "on_hand shown exactly by rule strategic-inventory, version 1." in strategic.stdout
 
+        consumption = portal("policy", "explain", "--partner", "SUP-001", "--dataset", "consumption", url=url)
+        assert (
+            "customer replaced by a pseudonym that only you receive by rule strategic-consumption"
+            in consumption.stdout
+        )
+        assert (
+            "Rows are summed per sku, item, uom, site and customer per week; groups of fewer than 2 rows are "
+            "merged into 'other', by rule strategic-consumption, version 1." in consumption.stdout
+        )
+        # The demo's purchase orders were sent to their suppliers already: nothing to announce.
+        announced = portal("notify", "purchase-orders", url=url)
+        assert announced.returncode == 0, announced.stderr
+        assert announced.stdout.strip() == "0 purchase orders announced."
+
         again = portal("demo", "load", "--scale", "small", url=url)
         assert again.returncode == 1
         assert "already holds data" in again.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from internal.models import DisclosureRecord
@@ -133,3 +134,55 @@ def test_publishing_a_plan_emails_each_supplier_what_its_own_policy_shows(sessio
     # Publishing it again is refused and sends nothing more.
     staff.post(f"/forecast-plans/{new.id}/publish", data={"csrf_token": csrf_token(staff, "/")})
     assert "Only a draft plan can be published." in staff.get("/forecast-plans").get_data(as_text=True)
+
+
+def test_new_and_changed_orders_are_announced_once_each_without_anyone_asking(session, smtp_sink):  # noqa: F811
+    from internal import config as settings
+    from internal.demo import load_demo
+    from internal.models import PurchaseOrder
+    from portal.notifications import announce_purchase_orders
+
+    inbox, port = smtp_sink
+    config = settings.load(
+        {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "EXTRANET_URL": "http://portal.test"}
+    )
+    load_demo(session, "small")
+    # The demo's orders were sent to their suppliers before: nothing to announce.
+    assert announce_purchase_orders(session, config) == 0
+    supplier = make_partner(session, "SUP-941", "supplier")
+    make_account(session, "orders@sup941.example.com", partners=(supplier,))
+    order = make_purchase_order(session, "PO-941", supplier, lines=1)
+
+    assert announce_purchase_orders(session, config) == 1
+    (mail,) = inbox.wait_for(1)
+    assert (mail["To"], mail["Subject"]) == ("orders@sup941.example.com", "New purchase order PO-941")
+    assert announce_purchase_orders(session, config) == 0  # told once
+
+    order.revision += 1  # the buyer changes the order in the ERP
+    session.flush()
+    assert announce_purchase_orders(session, config) == 1
+    assert inbox.wait_for(2)[1]["Subject"] == "Purchase order PO-941 changed"
+    assert announce_purchase_orders(session, config) == 0
+    assert session.get(PurchaseOrder, order.id).notified_revision == 2
+    assert len(inbox.messages) == 2
+
+
+def test_an_order_whose_mail_fails_is_announced_on_the_next_sweep(session, smtp_sink):  # noqa: F811
+    from internal import config as settings
+    from portal.notifications import announce_purchase_orders
+    from tests.smtp_sink import free_port
+
+    inbox, port = smtp_sink
+    supplier = make_partner(session, "SUP-942", "supplier")
+    make_account(session, "orders@sup942.example.com", partners=(supplier,))
+    order = make_purchase_order(session, "PO-942", supplier, lines=1)
+    session.commit()
+    nobody_listens = settings.load({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": free_port()})
+    with pytest.raises(ConnectionRefusedError):
+        announce_purchase_orders(session, nobody_listens)
+    session.rollback()
+    assert order.notified_revision == 0  # the claim rolled back with the failed send
+    assert (
+        announce_purchase_orders(session, settings.load({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port})) == 1
+    )
+    assert inbox.wait_for(1)[0]["Subject"] == "New purchase order PO-942"

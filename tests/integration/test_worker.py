@@ -121,3 +121,47 @@ def test_a_real_worker_sends_the_invitation_and_marks_it_sent(tmp_path_factory, 
             output = worker.communicate(timeout=20)[0].decode()
             engine.dispose()
         assert "Traceback" not in output, output
+
+
+def test_the_workers_scheduler_announces_a_new_purchase_order(tmp_path_factory, redis_url, smtp_sink):  # noqa: F811
+    """`portal worker` runs the scheduler: an order written straight into the database gets mailed."""
+    from tests.conftest import install_default_policy
+    from tests.factories import make_account, make_partner, make_purchase_order
+
+    inbox, smtp_port = smtp_sink
+    with scratch_database(tmp_path_factory, "sweep") as url:
+        upgrade(url)
+        install_default_policy(url)
+        engine = make_engine(url)
+        with make_session_factory(engine)() as session:
+            supplier = make_partner(session, "SUP-502", "supplier")
+            make_account(session, "orders@sup502.example.com", partners=(supplier,))
+            make_purchase_order(session, "PO-502", supplier, lines=2)
+            session.commit()
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "CELERY_BROKER_URL": redis_url,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            "EXTRANET_URL": "http://portal.test",
+            "PURCHASE_ORDER_SWEEP_SECONDS": "1",
+        }
+        portal = str(Path(sys.executable).with_name("portal"))
+        worker = subprocess.Popen(
+            [portal, "worker", "--pool=solo", "--loglevel=warning", "--without-gossip", "--without-mingle"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            (mail,) = inbox.wait_for(1, timeout=60)
+            assert (mail["To"], mail["Subject"]) == ("orders@sup502.example.com", "New purchase order PO-502")
+            assert "http://portal.test/supplier/purchase-orders/PO-502" in mail.get_content()
+            time.sleep(2.5)  # more sweeps run; the order is not announced again
+            assert len(inbox.messages) == 1
+        finally:
+            worker.terminate()
+            output = worker.communicate(timeout=20)[0].decode()
+            engine.dispose()
+        assert "Traceback" not in output, output
