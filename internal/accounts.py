@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from internal.db import write_after_reads
 from internal.models import (
     Account,
     AccountSession,
@@ -247,7 +248,7 @@ def load_user(session: Session, token: str, *, audience: str) -> SignedInUser | 
     if row is None or row.audience != audience or not row.active:
         return None
     if row.expires_at <= now:
-        session.execute(delete(AccountSession).where(AccountSession.id == row.id))
+        write_after_reads(session, delete(AccountSession).where(AccountSession.id == row.id))
         return None
     found = session.execute(_MEMBERSHIPS, {"account_id": row.account_id}).all()
     groups: dict[int, set[str]] = {}
@@ -274,7 +275,9 @@ def load_user(session: Session, token: str, *, audience: str) -> SignedInUser | 
     if now - row.last_seen_at >= TOUCH_EVERY:
         changes["last_seen_at"] = now
     if changes:
-        session.execute(update(AccountSession).where(AccountSession.id == row.id).values(**changes))
+        write_after_reads(
+            session, update(AccountSession).where(AccountSession.id == row.id).values(**changes)
+        )
     return SignedInUser(
         token=token,
         account_id=row.account_id,

@@ -1,17 +1,46 @@
-"""Engines and sessions. Services take a Session; the request or task boundary commits."""
+"""Engines and sessions. Services take a Session; the request or task boundary commits.
+
+How transactions are made, and why. Many partners click at once, and every page writes a ledger
+record of what it disclosed, so nearly every request writes. PostgreSQL (production) copes with any
+shape of transaction at READ COMMITTED. SQLite (the embedded default) does not: with its default
+deferred ``BEGIN``, a transaction that has read and then writes fails at once with
+SQLITE_BUSY_SNAPSHOT ("database is locked") when another connection committed in between, and the
+busy timeout is never consulted for that case. So, on both databases alike:
+
+- **Pages read first and write last.** A GET reads in a deferred transaction (in WAL mode readers
+  never wait for the writer). What it must write (the gate's ledger records, the session's last-seen
+  stamp) is kept back: the session does not autoflush, and statements go through
+  ``write_after_reads``. At the boundary, ``commit`` ends the read transaction and writes those rows
+  in a short transaction of their own that begins IMMEDIATE. The records do not depend on the read
+  snapshot (they say what was shown), and if writing them fails the page is not sent: it fails closed.
+- **Requests and tasks that change data begin IMMEDIATE** (``begin_writing``): they take SQLite's
+  write lock at ``BEGIN``, so a second writer waits for the busy timeout instead of failing, and
+  what they read before writing cannot go stale under them. Write transactions stay short.
+- The busy timeout (30 s) covers the queue of writers; WAL and synchronous=NORMAL keep each commit
+  cheap. On PostgreSQL the IMMEDIATE option is ignored and the same code runs unchanged.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, Executable, create_engine, event
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+
+#: Execution option read by the SQLite BEGIN hook: "IMMEDIATE" takes the write lock at BEGIN.
+SQLITE_BEGIN = "portal_sqlite_begin"
+#: Seconds a SQLite writer waits for the lock before "database is locked".
+SQLITE_BUSY_SECONDS = 30
+
+_READING = "portal_reading"
+_AFTER_READS = "portal_after_reads"
+_WROTE = "portal_wrote"
 
 
 def make_engine(url: str, **kw: Any) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on and real transactions with savepoints."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kw)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kw)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -25,7 +54,8 @@ def make_engine(url: str, **kw: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            mode = conn.get_execution_options().get(SQLITE_BEGIN)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kw)
@@ -34,5 +64,67 @@ def make_engine(url: str, **kw: Any) -> Engine:
 def make_session_factory(bind: Engine | Connection) -> sessionmaker[Session]:
     """Sessions on ``bind``; a Connection (tests) gets savepoints so each test rolls back whole."""
     if isinstance(bind, Connection):
-        return sessionmaker(bind=bind, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    return sessionmaker(bind=bind, expire_on_commit=False)
+        factory = sessionmaker(bind=bind, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    else:
+        factory = sessionmaker(bind=bind, expire_on_commit=False)
+    event.listen(factory, "after_flush", _note_flush)
+    event.listen(factory, "do_orm_execute", _note_statement)
+    return factory
+
+
+def begin_writing(session: Session) -> None:
+    """Start ``session``'s transaction as a writer (IMMEDIATE on SQLite). Call before its first query."""
+    if not session.in_transaction():
+        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+
+
+def begin_reading(session: Session) -> None:
+    """Put a fresh ``session`` in the read phase: no autoflush, writes kept back until ``commit``."""
+    session.autoflush = False
+    session.info[_READING] = True
+    session.info[_WROTE] = False
+
+
+def write_after_reads(session: Session, statement: Executable) -> None:
+    """Execute ``statement`` now, or, in a read phase, in the short write transaction at its end."""
+    if session.info.get(_READING):
+        session.info.setdefault(_AFTER_READS, []).append(statement)
+    else:
+        session.execute(statement)
+
+
+def commit(session: Session) -> None:
+    """Commit the boundary's work; a read phase writes its kept-back rows in a transaction of its own."""
+    if not session.info.pop(_READING, False):
+        session.commit()
+        return
+    statements: list[Executable] = session.info.pop(_AFTER_READS, [])
+    if session.info.pop(_WROTE, False) or session.dirty or session.deleted:
+        # Something wrote during the reads after all: it is one transaction, commit it as it stands.
+        session.autoflush = True
+        for statement in statements:
+            session.execute(statement)
+        session.commit()
+        return
+    kept = list(session.new)
+    for instance in kept:
+        session.expunge(instance)
+    session.rollback()  # ends the read snapshot; nothing was written in it
+    session.autoflush = True
+    if not kept and not statements:
+        return
+    begin_writing(session)
+    session.add_all(kept)
+    for statement in statements:
+        session.execute(statement)
+    session.commit()
+
+
+def _note_flush(session: Session, _context: Any) -> None:
+    if session.info.get(_READING):
+        session.info[_WROTE] = True
+
+
+def _note_statement(state: ORMExecuteState) -> None:
+    if state.session.info.get(_READING) and (state.is_insert or state.is_update or state.is_delete):
+        state.session.info[_WROTE] = True

@@ -35,6 +35,8 @@ from internal.models import (
     Membership,
     Partner,
     PartnerGroup,
+    PartnerKind,
+    PartnerStatus,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderLineResponse,
@@ -1562,3 +1564,44 @@ class _Demo:
                         f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
                     )
                 )
+
+
+@dataclass(frozen=True)
+class PartnerSignIn:
+    email: str
+    partner_code: str
+    #: "supplier" or "customer": the side of the portal the user works on.
+    side: str
+
+
+def add_partner_sign_ins(session: Session, count: int) -> tuple[PartnerSignIn, ...]:
+    """A user (password ``DEMO_PASSWORD``) at each of ``count`` active partners, suppliers and
+    customers taken in turn: many partners signed in at once, for load and concurrency tests.
+
+    Idempotent: an existing sign-in is kept. Flushes, never commits.
+    """
+    partners = session.execute(
+        select(Partner.id, Partner.code, Partner.kind)
+        .where(Partner.status == PartnerStatus.active)
+        .order_by(Partner.code)
+    ).all()
+    suppliers = [p for p in partners if p.kind in (PartnerKind.supplier, PartnerKind.both)]
+    customers = [p for p in partners if p.kind is PartnerKind.customer]
+    chosen = [p for pair in itertools.zip_longest(suppliers, customers) for p in pair if p is not None]
+    if len(chosen) < count:
+        raise ValueError(f"the demo has {len(chosen)} active partners, fewer than {count}")
+    password_hash = hash_password(DEMO_PASSWORD)  # one hash for all: argon2 is slow on purpose
+    made = []
+    for partner in chosen[:count]:
+        email = f"load.{partner.code.lower()}@example.com"
+        if session.scalar(select(Account.id).where(Account.email == email)) is None:
+            account = Account(
+                email=email, name=f"Load test user, {partner.code}", password_hash=password_hash
+            )
+            session.add(account)
+            session.flush()
+            session.add(Membership(account_id=account.id, partner_id=partner.id))
+        side = "customer" if partner.kind is PartnerKind.customer else "supplier"
+        made.append(PartnerSignIn(email, partner.code, side))
+    session.flush()
+    return tuple(made)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from internal import config as settings
 from internal import invitations, mail
 from internal.accounts import token_hash
-from internal.db import make_engine, make_session_factory
+from internal.db import begin_writing, make_engine, make_session_factory
 from internal.models import Invitation, MembershipRole, utcnow
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ def task_session() -> Iterator[Session]:
     factory: sessionmaker[Session] = _state["factory"]
     with factory() as session:
         try:
+            begin_writing(session)  # tasks write: take SQLite's write lock at BEGIN (see internal/db.py)
             yield session
             session.commit()
         except BaseException:

@@ -36,3 +36,13 @@ def update_partner(
     )
     session.flush()
     return True
+
+
+def lock_partner_documents(session: Session, partner_id: int) -> None:
+    """Hold the partner's row until the transaction ends, so its users' writes take turns.
+
+    Two users of one supplier committing the same new week, or shipping the same line, would otherwise
+    both read "nothing there yet" on PostgreSQL and collide. On SQLite the transaction began
+    IMMEDIATE (internal/db.py), so writers already take turns and FOR UPDATE is not emitted.
+    """
+    session.execute(select(Partner.id).where(Partner.id == partner_id).with_for_update())

@@ -30,6 +30,7 @@ from internal.models import (
     Site,
     SourceListEntry,
 )
+from internal.partners import lock_partner_documents
 
 DEFAULT_TOLERANCE = Decimal("0.10")
 COLUMNS = ("sku", "site", "week", "qty", "comment")
@@ -123,6 +124,7 @@ def commit_forecast(
     tolerance: Decimal = DEFAULT_TOLERANCE,
 ) -> list[ForecastCommit]:
     """Store or revise commits against the published plan; all entries or none."""
+    lock_partner_documents(session, partner_id)
     entries = list(entries)
     plan = published_plan(session)
     if plan is None:

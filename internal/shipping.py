@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from internal.models import (
@@ -20,6 +21,7 @@ from internal.models import (
     ShipNotice,
     ShipNoticeLine,
 )
+from internal.partners import lock_partner_documents
 
 SHIPPABLE_ORDERS = (
     PurchaseOrderStatus.open,
@@ -60,6 +62,7 @@ def create_ship_notice(
     lines: list[NoticeLine],
 ) -> ShipNotice:
     """Create a ship notice and count its quantities as shipped; all or nothing."""
+    lock_partner_documents(session, partner_id)  # its lines' shipped quantities are read, then raised
     errors: list[Any] = []
     carrier = carrier.strip()
     if not carrier:
@@ -129,9 +132,9 @@ def create_ship_notice(
     if errors:
         raise ShipNoticeRefused(errors)
 
-    sequence = (session.scalar(select(func.max(ShipNotice.id))) or 0) + 1
     notice = ShipNotice(
-        number=f"ASN-{sequence:07d}",
+        # Numbered from its own id once inserted: a number counted from the table races another insert.
+        number=f"ASN-new-{uuid.uuid4().hex[:24]}",
         supplier_id=partner_id,
         ship_date=ship_date,
         expected_arrival=expected_arrival,
@@ -145,5 +148,7 @@ def create_ship_notice(
         line.shipped_qty += qty
         line.order.status = PurchaseOrderStatus.partially_shipped
     session.add(notice)
+    session.flush()
+    notice.number = f"ASN-{notice.id:07d}"
     session.flush()
     return notice

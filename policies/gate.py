@@ -359,7 +359,7 @@ def _record(
             subjects=[list(pair) for pair in sorted(subjects or ())],
         )
     )
-    session.flush()
+    # Not flushed here: a page's records are written at its end, after its reads (internal/db.py).
     shown = {c.name for c in columns}
     hidden = tuple(
         (name, "not shared under your sharing agreement") for name in ds.fields if name not in shown

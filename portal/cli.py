@@ -97,6 +97,27 @@ def demo_logins() -> None:
     _print_logins()
 
 
+@demo.command(
+    "partner-users",
+    help="Add a user (password demo-password) at each of COUNT demo partners, suppliers and customers in "
+    "turn, and print them: many partners signed in at once, for `portal loadtest`.",
+)
+@click.option("--count", type=click.IntRange(min=1), default=16, show_default=True)
+def demo_partner_users(count: int) -> None:
+    from internal.demo import add_partner_sign_ins
+
+    engine = make_engine(settings.load()["DATABASE_URL"])
+    with make_session_factory(engine)() as session:
+        try:
+            made = add_partner_sign_ins(session, count)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+    engine.dispose()
+    for sign_in in made:
+        click.echo(f"{sign_in.email:<34} {sign_in.partner_code:<10} {sign_in.side}")
+
+
 def _print_logins() -> None:
     from internal.demo import DEMO_LOGINS
 
@@ -106,11 +127,23 @@ def _print_logins() -> None:
         click.echo(f"  {ports[login.app]:<23} {login.email:<28} {login.password:<15} {login.description}")
 
 
-@main.command(help="Serve the extranet and the staff console (development server, threaded).")
+@main.command(
+    help="Serve the extranet and the staff console: by default in this one process (threaded), with "
+    "--workers N each under gunicorn with N worker processes (production)."
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--extranet-port", "--port", default=5000, show_default=True, type=int)
 @click.option("--console-port", default=5001, show_default=True, type=int)
-def serve(host: str, extranet_port: int, console_port: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run each app under gunicorn with this many worker processes.",
+)
+def serve(host: str, extranet_port: int, console_port: int, workers: int | None) -> None:
+    if workers is not None:
+        _serve_with_gunicorn(host, extranet_port, console_port, workers)
+        return
     from werkzeug.serving import make_server
 
     import internal
@@ -122,16 +155,118 @@ def serve(host: str, extranet_port: int, console_port: int) -> None:
     ]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
-    click.echo(f"Extranet (partners):    http://{host}:{extranet_port}")
-    click.echo(f"Staff console:          http://{host}:{console_port}")
-    _print_logins()
-    click.echo("Press Ctrl+C to stop.")
+    _print_addresses(host, extranet_port, console_port)
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         for server in servers:
             server.shutdown()
+
+
+#: The two apps' factories, as gunicorn names them (each worker process builds its own app).
+APPS = {"extranet": "portal:create_app()", "console": "internal:create_app()"}
+
+
+def _serve_with_gunicorn(host: str, extranet_port: int, console_port: int, workers: int) -> None:
+    """One gunicorn master per app, each with ``workers`` processes; Ctrl+C or SIGTERM stops both."""
+    import signal
+    import subprocess
+
+    config = settings.load()
+    if config["DATABASE_URL"].startswith("sqlite:///"):
+        settings.INSTANCE.mkdir(exist_ok=True)
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and workers > 1:
+        click.echo(
+            "Note: rate limits are counted per process (memory storage); set RATELIMIT_STORAGE_URI or "
+            "CELERY_BROKER_URL to a Redis URL to count them across workers.",
+            err=True,
+        )
+    # Every process signs cookies with the same key: the environment's, or the one kept in instance/.
+    env = {**os.environ, "SECRET_KEY": config["SECRET_KEY"]}
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    masters = [
+        subprocess.Popen(
+            [
+                gunicorn,
+                "--workers", str(workers),
+                "--bind", f"{host}:{port}",
+                "--access-logfile", "-",
+                "--graceful-timeout", "10",
+                factory,
+            ],
+            env=env,
+        )
+        for port, factory in ((extranet_port, APPS["extranet"]), (console_port, APPS["console"]))
+    ]  # fmt: skip
+    _print_addresses(host, extranet_port, console_port)
+
+    def stop(*_args: object) -> None:
+        for master in masters:
+            if master.poll() is None:
+                master.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(master.poll() is None for master in masters):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for master in masters:
+            master.wait(timeout=30)
+    failed = [m.returncode for m in masters if m.returncode not in (0, -signal.SIGTERM)]
+    if failed:
+        raise click.ClickException(f"gunicorn stopped with exit status {failed[0]}")
+
+
+def _print_addresses(host: str, extranet_port: int, console_port: int) -> None:
+    click.echo(f"Extranet (partners):    http://{host}:{extranet_port}")
+    click.echo(f"Staff console:          http://{host}:{console_port}")
+    _print_logins()
+    click.echo("Press Ctrl+C to stop.")
+
+
+@main.command(
+    help="A bounded load test of a running extranet on this machine (Locust): USERS partners sign in at "
+    "once (their accounts are added to the demo database first), browse, export and write for SECONDS, "
+    "then requests/s and p50/p95/p99 per page are printed. Exits 1 on any server error."
+)
+@click.option("--host", default="http://127.0.0.1:5000", show_default=True, help="The extranet's address.")
+@click.option("--users", type=click.IntRange(min=2), default=16, show_default=True)
+@click.option("--seconds", type=click.FloatRange(min=1, max=3600), default=30.0, show_default=True)
+@click.option("--json", "json_path", default=None, help="Also write the figures to this file.")
+def loadtest(host: str, users: int, seconds: float, json_path: str | None) -> None:
+    import importlib.util
+    import ipaddress
+    import json
+    from urllib.parse import urlsplit
+
+    from internal.demo import DEMO_PASSWORD, add_partner_sign_ins
+
+    name = urlsplit(host).hostname or ""
+    try:
+        loopback = name == "localhost" or ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise click.ClickException(f"{host} is not on this machine: the load test only targets loopback.")
+    if importlib.util.find_spec("locust") is None:
+        raise click.ClickException("Locust is not installed: pip install -e '.[dev]' (make setup does).")
+    engine = make_engine(settings.load()["DATABASE_URL"])
+    with make_session_factory(engine)() as session:
+        try:
+            made = add_partner_sign_ins(session, users)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+    engine.dispose()
+    sign_ins = [{"email": s.email, "password": DEMO_PASSWORD, "side": s.side} for s in made]
+    args = [sys.executable, "-m", "portal.loadtest", "--host", host, "--seconds", str(seconds)]
+    args += ["--sign-ins", json.dumps(sign_ins), *(["--json", json_path] if json_path else [])]
+    # A fresh interpreter: gevent must patch the standard library before anything imports it.
+    os.execv(sys.executable, args)  # noqa: S606 - replaces this process with the load test on purpose
 
 
 @main.group(help="E-mail partners about what changed.")

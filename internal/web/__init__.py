@@ -25,12 +25,16 @@ from werkzeug.exceptions import HTTPException
 
 from internal import accounts, jobs
 from internal import config as settings
+from internal import db as transactions
 from internal.db import make_engine, make_session_factory
 
 HERE = Path(__file__).resolve().parent
 TRANSLATIONS = HERE / "translations"
 #: Languages offered, as (code the selector returns, name in that language).
 LANGUAGES = (("en", "English"), ("zh_CN", "简体中文"))
+
+#: Requests that only read (and record what they disclosed); every other method changes data.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -94,11 +98,12 @@ def _init_database(app: Flask, config: dict[str, Any]) -> None:
     @app.after_request
     def _commit(response: Response) -> Response:
         # The request is the unit of work: services flushed, the boundary commits.
+        # (internal/db.py says how transactions are shaped so that concurrent requests never fail.)
         db = g.pop("db", None)
         if db is not None:
             try:
                 if response.status_code < 500:
-                    db.commit()
+                    transactions.commit(db)
                 else:
                     db.rollback()
             finally:
@@ -123,6 +128,10 @@ def db_session() -> Session:
 
         factory: sessionmaker[Session] = current_app.extensions["portal_db"]
         g.db = factory()
+        if request.method in SAFE_METHODS:
+            transactions.begin_reading(g.db)  # pages read first and write their ledger records last
+        else:
+            transactions.begin_writing(g.db)
     db: Session = g.db
     return db
 

@@ -121,7 +121,6 @@ def ship_notices() -> str:
 def new_ship_notice() -> Response | str | tuple[str, int]:
     """One notice over open lines of any of the supplier's orders; errors re-show what was typed."""
     form = ShipNoticeForm()
-    open_lines = page_of("purchase_order_lines", size=500, shippable=True)
     errors: list[str] = []
     typed = {k: v for k, v in request.form.items() if QTY_FIELD.match(k) and v.strip()}
     if form.validate_on_submit():
@@ -153,6 +152,8 @@ def new_ship_notice() -> Response | str | tuple[str, int]:
                 flash(_("Ship notice %(number)s was sent.", number=notice.number), "success")
                 return redirect(url_for("supplier.ship_notices"))  # type: ignore[return-value]
     status = 400 if errors or form.errors else 200
+    # Read only when the form is shown: a notice that was sent redirects and disclosed nothing.
+    open_lines = page_of("purchase_order_lines", size=500, shippable=True)
     return render_template(
         "supplier/new_ship_notice.html", form=form, open_lines=open_lines, errors=errors, typed=typed
     ), status
