@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 VENDOR := internal/web/static/vendor
 TRANSLATIONS := internal/web/translations
 
-.PHONY: setup run test lint bench translations-extract clean
+.PHONY: setup run test lint bench load translations-extract clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,19 @@ test: lint
 
 bench: setup
 	$(BIN)/python -m tests.bench
+
+# A bounded load test: the demo under gunicorn (4 workers) on loopback, 16 partners for LOAD_SECONDS.
+# DATABASE_URL chooses the database, as for `make run`. Exits non-zero on any server error.
+LOAD_SECONDS ?= 30
+LOAD_PORT ?= 5100
+load: setup
+	$(PORTAL) db upgrade
+	$(PORTAL) demo load --scale small --if-empty >/dev/null
+	@set -e; \
+	$(PORTAL) serve --workers 4 --extranet-port $(LOAD_PORT) --console-port $$(($(LOAD_PORT)+1)) >/tmp/portal-load-serve.log 2>&1 & \
+	server=$$!; trap 'kill $$server 2>/dev/null; wait $$server 2>/dev/null || true' EXIT; \
+	for _ in $$(seq 60); do curl -fs 127.0.0.1:$(LOAD_PORT)/healthz >/dev/null && break; sleep 1; done; \
+	$(PORTAL) loadtest --host http://127.0.0.1:$(LOAD_PORT) --users 16 --seconds $(LOAD_SECONDS)
 
 translations-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot .

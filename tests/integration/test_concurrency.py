@@ -184,3 +184,47 @@ def test_sixteen_partners_at_once_never_get_a_server_error_and_every_disclosure_
 
 def _code(client: PartnerClient) -> str:
     return client.email.removeprefix("load.").removesuffix("@example.com").upper()
+
+
+def test_the_load_test_runs_clean_against_gunicorn_and_reports_every_page(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Any
+) -> None:
+    import json
+    import os
+    import subprocess
+
+    from tests.concurrency import PORTAL_CLI
+
+    with scratch_database(tmp_path_factory, "load") as url:
+        _prepare(url)
+        with serving(url, "--workers", "2") as base:
+            figures = tmp_path / "load.json"
+            done = subprocess.run(
+                [
+                    PORTAL_CLI,
+                    "loadtest",
+                    "--host",
+                    base,
+                    "--users",
+                    "8",
+                    "--seconds",
+                    "6",
+                    "--json",
+                    str(figures),
+                ],
+                env={**os.environ, "DATABASE_URL": url},
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(figures.read_text())
+    assert result["server_errors"] == 0
+    assert result["failures"] == 0, result["errors"]
+    assert result["requests"] > 40
+    pages = result["pages"]
+    assert {"/supplier/", "/supplier/forecast", "/customer/orders", "/login (sign in)"} <= set(pages)
+    assert all(page["p99_ms"] >= page["p50_ms"] > 0 for page in pages.values())
+    assert "p95 ms" in done.stdout
+    assert "server errors (5xx or lost connections): 0" in done.stdout
