@@ -6,12 +6,14 @@ from sqlalchemy.orm import Session
 
 from policies.gate import (
     Column,
+    Count,
     Disclosure,
     Page,
     PolicyUnavailable,
     UnknownDataset,
     UnknownFilter,
     Viewer,
+    count,
     disclose,
 )
 from policies.transforms import Aggregate
@@ -20,12 +22,14 @@ __all__ = [
     "DEFAULT_SET",
     "Aggregate",
     "Column",
+    "Count",
     "Disclosure",
     "Page",
     "PolicyUnavailable",
     "UnknownDataset",
     "UnknownFilter",
     "Viewer",
+    "count",
     "disclose",
     "load_demo_policy",
 ]

@@ -20,6 +20,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    not_,
     or_,
     select,
     type_coerce,
@@ -56,6 +57,7 @@ from internal.models import (
 Expr = ColumnElement[Any] | QueryableAttribute[Any]
 #: A row scope: the viewing partner's id to the SQL condition its rows meet.
 Scope = Callable[[int], ColumnElement[bool]]
+Condition = Callable[[int, Any], ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class Dataset:
     #: Fields an aggregate sums; the time field an aggregate buckets to a grain.
     measures: tuple[str, ...] = ()
     time_field: str | None = None
+    #: Filters that are not an equality, or that depend on the viewer: name to a function of the
+    #: viewer's partner id and the value asked for, giving the condition.
+    conditions: dict[str, Condition] = field(default_factory=dict)
 
 
 def time_bucket(expr: Any, grain: str, dialect: str) -> ColumnElement[dt.date]:
@@ -160,6 +165,11 @@ _shippable = (
     & PurchaseOrderLine.status.in_([LineStatus.open, LineStatus.accepted, LineStatus.change_proposed])
     & (PurchaseOrderLine.shipped_qty < PurchaseOrderLine.qty)
 )
+
+
+def _need_by_until(_viewer: int, day: dt.date) -> ColumnElement[bool]:
+    return PurchaseOrderLine.need_by <= day
+
 
 _notice_lines = (
     select(func.count())
@@ -249,6 +259,18 @@ _fw_fields: dict[str, Expr] = {
     "week": ForecastBucket.week_start,
     "frozen_until": ForecastPlan.frozen_until,
 }
+
+
+def _not_committed_by(viewer: int, wanted: bool) -> ColumnElement[bool]:
+    """Weeks the viewer has not committed to yet (``wanted`` True), or those it has (False)."""
+    committed = exists().where(
+        ForecastCommit.plan_id == ForecastBucket.plan_id,
+        ForecastCommit.supplier_id == viewer,
+        ForecastCommit.item_id == ForecastBucket.item_id,
+        ForecastCommit.site_id == ForecastBucket.site_id,
+        ForecastCommit.week_start == ForecastBucket.week_start,
+    )
+    return not_(committed) if wanted else committed
 
 
 def _forecast_weeks_base() -> Select[Any]:
@@ -494,6 +516,7 @@ DATASETS: dict[str, Dataset] = {
             ),
             order=_pol_order,
             filters={"order_number": PurchaseOrder.number, "shippable": _shippable},
+            conditions={"need_by_until": _need_by_until},
             scopes={"own_documents": _own(PurchaseOrder.supplier_id)},
             newest_first=False,
             subjects={"order_number": (DOCUMENT, None), "sku": (ITEM, None)},
@@ -533,6 +556,7 @@ DATASETS: dict[str, Dataset] = {
             base=_forecast_weeks_base,
             order=_fc_order,
             filters={"sku": Item.sku},
+            conditions={"uncommitted": _not_committed_by},
             scopes={"supplied_by_viewer": _supplied},
             newest_first=False,
             subjects={"sku": (ITEM, None)},

@@ -103,13 +103,7 @@ def disclose(
         raise UnknownDataset(dataset)
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
-    try:
-        current = versions.active(session)
-    except PolicyInvalid as invalid:
-        raise PolicyUnavailable(f"the active sharing policy does not validate: {invalid}") from invalid
-    if current is None:
-        raise PolicyUnavailable("no sharing policy is active")
-    version, doc = current
+    version, doc = _active(session)
     page = page or Page()
     size = max(1, min(page.size, MAX_PAGE))
     resolution = resolve(doc, dataset, viewer.partner_code, viewer.partner_kind, viewer.groups)
@@ -118,22 +112,7 @@ def disclose(
     visible = [name for name in ds.fields if name in resolution.fields]
     if not visible or not resolution.row_scopes:
         return _record(session, viewer, ds, channel, (), (), None, version)
-
-    query = ds.base()
-    for scope in resolution.row_scopes:
-        query = query.where(ds.scopes[scope](viewer.partner_id))
-    for forbidden in resolution.forbidden_scopes:
-        query = query.where(not_(and_(*(ds.scopes[scope](viewer.partner_id) for scope in forbidden))))
-    for name, value in (filters or {}).items():
-        if name not in ds.filters:
-            raise UnknownFilter(
-                f"{dataset} cannot be filtered by {name!r}; use one of {', '.join(ds.filters)}"
-            )
-        query = query.where(ds.filters[name] == value)
-    if resolution.horizon_weeks is not None and "week" in ds.fields:
-        today = dt.date.today()  # noqa: DTZ011 - a horizon counts calendar weeks from this week's Monday
-        monday = today - dt.timedelta(days=today.weekday())
-        query = query.where(ds.fields["week"] < monday + dt.timedelta(weeks=resolution.horizon_weeks))
+    query = _scoped(ds, viewer, resolution, filters)
     if resolution.aggregate is not None:
         return _disclose_groups(session, viewer, ds, channel, resolution, visible, query, page, size, version)
     if page.after:
@@ -154,6 +133,80 @@ def disclose(
     )
 
 
+def _active(session: Session) -> tuple[PolicyVersion, Any]:
+    try:
+        current = versions.active(session)
+    except PolicyInvalid as invalid:
+        raise PolicyUnavailable(f"the active sharing policy does not validate: {invalid}") from invalid
+    if current is None:
+        raise PolicyUnavailable("no sharing policy is active")
+    return current
+
+
+def _scoped(
+    ds: Dataset, viewer: Viewer, resolution: Resolution, filters: Mapping[str, Any] | None
+) -> Select[Any]:
+    """The dataset's query narrowed to the rows the viewer may see: row scopes, forbids, filters, horizon."""
+    query = ds.base()
+    for scope in resolution.row_scopes:
+        query = query.where(ds.scopes[scope](viewer.partner_id))
+    for forbidden in resolution.forbidden_scopes:
+        query = query.where(not_(and_(*(ds.scopes[scope](viewer.partner_id) for scope in forbidden))))
+    for name, value in (filters or {}).items():
+        if name in ds.filters:
+            query = query.where(ds.filters[name] == value)
+        elif name in ds.conditions:
+            query = query.where(ds.conditions[name](viewer.partner_id, value))
+        else:
+            known = ", ".join([*ds.filters, *ds.conditions])
+            raise UnknownFilter(f"{ds.name} cannot be filtered by {name!r}; use one of {known}")
+    if resolution.horizon_weeks is not None and "week" in ds.fields:
+        today = dt.date.today()  # noqa: DTZ011 - a horizon counts calendar weeks from this week's Monday
+        monday = today - dt.timedelta(days=today.weekday())
+        query = query.where(ds.fields["week"] < monday + dt.timedelta(weeks=resolution.horizon_weeks))
+    return query
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """How many rows of a dataset the viewer may see (a figure such as "12 orders to acknowledge")."""
+
+    dataset: str
+    rows: int
+    version: str
+
+
+def count(
+    session: Session,
+    viewer: Viewer,
+    dataset: str,
+    *,
+    channel: str = "web",
+    filters: Mapping[str, Any] | None = None,
+) -> Count:
+    """How many rows of ``dataset`` the viewer may see, under the same policy as ``disclose``, whatever
+    their number. A dataset the policy does not share counts 0. Recorded in the ledger like any
+    disclosure: the figure, with no rows. An aggregated dataset counts its groups.
+    """
+    ds = DATASETS.get(dataset)
+    if ds is None:
+        raise UnknownDataset(dataset)
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    version, doc = _active(session)
+    resolution = resolve(doc, dataset, viewer.partner_code, viewer.partner_kind, viewer.groups)
+    visible = [name for name in ds.fields if name in resolution.fields]
+    rows = 0
+    if visible and resolution.row_scopes:
+        query = _scoped(ds, viewer, resolution, filters)
+        if resolution.aggregate is not None:
+            rows = len(_groups(session, ds, resolution, query))
+        else:
+            rows = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    _record(session, viewer, ds, channel, (), (), None, version, counted=rows)
+    return Count(ds.name, rows, f"version {version.number}")
+
+
 OTHER = "other"
 
 
@@ -170,6 +223,34 @@ def _disclose_groups(
     version: PolicyVersion,
 ) -> Disclosure:
     """Sum the scoped rows into groups in SQL; merge the small groups into remainders here."""
+    aggregate = resolution.aggregate
+    assert aggregate is not None
+    merged = _groups(session, ds, resolution, query)
+    time = ds.time_field if ds.time_field in resolution.fields else None
+    ordered = [*aggregate.by, *([time] if time else [])]
+    merged_away = [n for n in aggregate.by if n not in aggregate.keep]
+    offset = _unpack_offset(page.after) if page.after else 0
+    chunk = merged[offset : offset + size]
+    ctx = _context(session, viewer, resolution)
+    # A remainder's merged fields pass the transforms blank and read "other" after.
+    shown = _show(resolution, ctx, visible, chunk)
+    rows = tuple(
+        MappingProxyType({**row, **dict.fromkeys(merged_away, OTHER)} if o["_remainder"] else row)
+        for row, o in zip(shown, chunk, strict=True)
+    )
+    keys = [[OTHER if o["_remainder"] and n in merged_away else _plain(o[n]) for n in ordered] for o in chunk]
+    subjects = set().union(*(o["_subjects"] for o in chunk))
+    more = offset + size < len(merged)
+    cursor = _pack({"offset": offset + size}) if more else None
+    return _record(
+        session, viewer, ds, channel, rows, _columns(ds, resolution, version), cursor, version, keys, subjects
+    )
+
+
+def _groups(
+    session: Session, ds: Dataset, resolution: Resolution, query: Select[Any]
+) -> list[dict[str, Any]]:
+    """The groups the viewer is shown, in order: summed in SQL, the small ones merged into remainders."""
     aggregate = resolution.aggregate
     assert aggregate is not None
     inner = query.subquery()
@@ -213,22 +294,7 @@ def _disclose_groups(
         # Within the same kept values, a remainder comes after the named groups.
         key=lambda o: tuple((o[n] is None, "" if o[n] is None else o[n]) for n in ordered),
     )
-    offset = _unpack_offset(page.after) if page.after else 0
-    chunk = merged[offset : offset + size]
-    ctx = _context(session, viewer, resolution)
-    # A remainder's merged fields pass the transforms blank and read "other" after.
-    shown = _show(resolution, ctx, visible, chunk)
-    rows = tuple(
-        MappingProxyType({**row, **dict.fromkeys(merged_away, OTHER)} if o["_remainder"] else row)
-        for row, o in zip(shown, chunk, strict=True)
-    )
-    keys = [[OTHER if o["_remainder"] and n in merged_away else _plain(o[n]) for n in ordered] for o in chunk]
-    subjects = set().union(*(o["_subjects"] for o in chunk))
-    more = offset + size < len(merged)
-    cursor = _pack({"offset": offset + size}) if more else None
-    return _record(
-        session, viewer, ds, channel, rows, _columns(ds, resolution, version), cursor, version, keys, subjects
-    )
+    return merged
 
 
 def _show(
@@ -342,6 +408,7 @@ def _record(
     version: PolicyVersion,
     keys: list[list[Any]] | None = None,
     subjects: set[tuple[str, str]] | None = None,
+    counted: int | None = None,
 ) -> Disclosure:
     """One ledger record per disclosure, whatever the number of rows: one insert (its subjects ride in it)."""
     session.add(
@@ -354,8 +421,9 @@ def _record(
             policy_version_id=version.id,
             policy_hash=version.content_hash,
             row_keys=keys or [],
-            fields={c.name: c.treatment for c in columns},
-            row_count=len(rows),
+            # A count disclosed a figure, not rows: it is recorded as such.
+            fields={"*": "count"} if counted is not None else {c.name: c.treatment for c in columns},
+            row_count=len(rows) if counted is None else counted,
             subjects=[list(pair) for pair in sorted(subjects or ())],
         )
     )

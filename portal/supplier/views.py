@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 import policies
 from internal import planning, purchasing, shipping
 from internal.web import db_session
-from portal.disclosure import one_or_404, page_of, require_side
+from portal.disclosure import count_of, one_or_404, page_of, require_side
 from portal.exports import export
 from portal.supplier.forms import LineAnswerForm, ShipNoticeForm
 
@@ -35,22 +35,23 @@ DUE_DAYS = 14
 def home() -> str:
     """What needs the supplier's attention, each figure from the gate like every other page."""
     today = dt.date.today()  # noqa: DTZ011 - the supplier's calendar day
+    # The first few of each list, and each figure counted by the gate (right past any page size).
     awaiting = page_of("purchase_orders", size=10, status="open")
-    shortfalls = page_of("forecast_commits", size=500, status="shortfall")
-    open_lines = page_of("purchase_order_lines", size=500, shippable=True)
-    due = [ln for ln in open_lines.rows if ln["need_by"] <= today + dt.timedelta(days=DUE_DAYS)]
-    weeks = page_of("forecast_weeks", size=2000)  # open (unfrozen) weeks only
-    commits = page_of("forecast_commits", size=2000)
-    committed = {(c["sku"], c["site"], c["week"]) for c in commits.rows}
-    uncommitted = [row for row in weeks.rows if (row["sku"], row["site"], row["week"]) not in committed]
+    shortfalls = page_of("forecast_commits", size=10, status="shortfall")
+    due_by = today + dt.timedelta(days=DUE_DAYS)
     return render_template(
         "supplier/home.html",
         membership=current_user.active_membership,
         awaiting=awaiting,
+        awaiting_count=count_of("purchase_orders", status="open")
+        if awaiting.next_page
+        else len(awaiting.rows),
         shortfalls=shortfalls.rows,
-        due=due,
-        uncommitted=len(uncommitted),
-        more_weeks=weeks.next_page is not None,
+        shortfall_count=(
+            count_of("forecast_commits", status="shortfall") if shortfalls.next_page else len(shortfalls.rows)
+        ),
+        due=count_of("purchase_order_lines", shippable=True, need_by_until=due_by),
+        uncommitted=count_of("forecast_weeks", uncommitted=True),  # open (unfrozen) weeks only
         due_days=DUE_DAYS,
     )
 
