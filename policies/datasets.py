@@ -56,8 +56,10 @@ from internal.models import (
 #: A column, a mapped attribute or any SQL expression a dataset shows or filters on.
 Expr = ColumnElement[Any] | QueryableAttribute[Any]
 #: A row scope: the viewing partner's id to the SQL condition its rows meet.
-Scope = Callable[[int], ColumnElement[bool]]
-Condition = Callable[[int, Any], ColumnElement[bool]]
+#: The viewer's partner id as a statement sees it: a value, or the parameter a cached statement binds.
+PartnerId = int | ColumnElement[int]
+Scope = Callable[[PartnerId], ColumnElement[bool]]
+Condition = Callable[[PartnerId, Any], ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ _shippable = (
 )
 
 
-def _need_by_until(_viewer: int, day: dt.date) -> ColumnElement[bool]:
+def _need_by_until(_viewer: PartnerId, day: dt.date) -> ColumnElement[bool]:
     return PurchaseOrderLine.need_by <= day
 
 
@@ -261,7 +263,7 @@ _fw_fields: dict[str, Expr] = {
 }
 
 
-def _not_committed_by(viewer: int, wanted: bool) -> ColumnElement[bool]:
+def _not_committed_by(viewer: PartnerId, wanted: bool) -> ColumnElement[bool]:
     """Weeks the viewer has not committed to yet (``wanted`` True), or those it has (False)."""
     committed = exists().where(
         ForecastCommit.plan_id == ForecastBucket.plan_id,
@@ -412,7 +414,7 @@ def _supplier_sites(site: Expr) -> Scope:
     )
 
 
-def _supplied(viewer: int) -> ColumnElement[bool]:
+def _supplied(viewer: PartnerId) -> ColumnElement[bool]:
     return SourceListEntry.supplier_id == viewer
 
 
@@ -476,7 +478,7 @@ _av_fields: dict[str, Expr] = {
 _av_order = ((Item.sku, str), (Site.code, str))
 
 
-def _customer_sites(viewer: int) -> ColumnElement[bool]:
+def _customer_sites(viewer: PartnerId) -> ColumnElement[bool]:
     """The sites that ship to a customer: those its orders ship from."""
     return Site.id.in_(select(SalesOrder.site_id).where(SalesOrder.customer_id == viewer).scalar_subquery())
 

@@ -11,21 +11,22 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Select, and_, func, not_, or_, select
+from sqlalchemy import Date, Integer, Select, and_, bindparam, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from internal import config as settings
-from internal.models import DisclosureRecord, PolicyVersion, Site, utcnow
+from internal.models import DisclosureRecord, Site, utcnow
 from policies import versions
 from policies.datasets import DATASETS, Dataset, time_bucket
 from policies.language import PolicyInvalid
 from policies.resolve import Resolution, explain, resolve
 from policies.transforms import Aggregate, Context, column
+from policies.versions import ActiveVersion
 
 CHANNELS = ("web", "export", "api", "email")
 MAX_PAGE = 500
@@ -112,15 +113,27 @@ def disclose(
     visible = [name for name in ds.fields if name in resolution.fields]
     if not visible or not resolution.row_scopes:
         return _record(session, viewer, ds, channel, (), (), None, version)
-    query = _scoped(ds, viewer, resolution, filters)
+    key, query, params = _scoped(ds, viewer, resolution, filters)
     if resolution.aggregate is not None:
-        return _disclose_groups(session, viewer, ds, channel, resolution, visible, query, page, size, version)
-    if page.after:
-        query = query.where(_after(ds, _decode_cursor(ds, page.after)))
-    direction = "desc" if ds.newest_first else "asc"
-    query = query.order_by(*(getattr(column_, direction)() for column_, _type in ds.order)).limit(size + 1)
+        scoped = (key, query, params)
+        return _disclose_groups(
+            session, viewer, ds, channel, resolution, visible, scoped, page, size, version
+        )
+    after = _decode_cursor(ds, page.after) if page.after else None
 
-    fetched = session.execute(query).mappings().all()
+    def build() -> Select[Any]:
+        ordered = query
+        if after is not None:
+            ordered = ordered.where(_after(ds, [bindparam(f"after_{n}") for n in range(len(ds.order))]))
+        direction = "desc" if ds.newest_first else "asc"
+        columns = (getattr(column_, direction)() for column_, _type in ds.order)
+        return ordered.order_by(*columns).limit(bindparam("limit", type_=Integer))
+
+    statement = _statement((*key, "rows", after is not None), build)
+    params["limit"] = size + 1
+    if after is not None:
+        params.update({f"after_{n}": value for n, value in enumerate(after)})
+    fetched = session.execute(statement, params).mappings().all()
     more = len(fetched) > size
     fetched = fetched[:size]
     ctx = _context(session, viewer, resolution)
@@ -133,9 +146,9 @@ def disclose(
     )
 
 
-def _active(session: Session) -> tuple[PolicyVersion, Any]:
+def _active(session: Session) -> tuple[ActiveVersion, Any]:
     try:
-        current = versions.active(session)
+        current = versions.active_version(session)
     except PolicyInvalid as invalid:
         raise PolicyUnavailable(f"the active sharing policy does not validate: {invalid}") from invalid
     if current is None:
@@ -143,28 +156,72 @@ def _active(session: Session) -> tuple[PolicyVersion, Any]:
     return current
 
 
+#: The viewer's partner id in every cached statement: statements are built once per shape and reused.
+VIEWER = bindparam("viewer", type_=Integer)
+_statements: dict[tuple[Any, ...], Any] = {}
+#: Enough for every shape the pages, exports and API ask for; past it the cache starts again.
+_STATEMENTS_KEPT = 2000
+
+
+def _statement(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """The statement for ``key``, built once. SQLAlchemy memoizes a statement object's cache key, so a
+    reused statement skips both building and the cache-key walk: only its parameters change per call.
+    """
+    found = _statements.get(key)
+    if found is None:
+        if len(_statements) >= _STATEMENTS_KEPT:
+            _statements.clear()
+        found = _statements[key] = build()
+    return found
+
+
 def _scoped(
     ds: Dataset, viewer: Viewer, resolution: Resolution, filters: Mapping[str, Any] | None
-) -> Select[Any]:
-    """The dataset's query narrowed to the rows the viewer may see: row scopes, forbids, filters, horizon."""
-    query = ds.base()
-    for scope in resolution.row_scopes:
-        query = query.where(ds.scopes[scope](viewer.partner_id))
-    for forbidden in resolution.forbidden_scopes:
-        query = query.where(not_(and_(*(ds.scopes[scope](viewer.partner_id) for scope in forbidden))))
-    for name, value in (filters or {}).items():
+) -> tuple[tuple[Any, ...], Select[Any], dict[str, Any]]:
+    """The dataset's query narrowed to the rows the viewer may see (row scopes, forbids, filters,
+    horizon), as a cached statement with its key and the parameters to run it with.
+    """
+    equal, conditions = [], []
+    for name, value in sorted((filters or {}).items()):
         if name in ds.filters:
-            query = query.where(ds.filters[name] == value)
+            equal.append(name)
         elif name in ds.conditions:
-            query = query.where(ds.conditions[name](viewer.partner_id, value))
+            conditions.append((name, value))
         else:
             known = ", ".join([*ds.filters, *ds.conditions])
             raise UnknownFilter(f"{ds.name} cannot be filtered by {name!r}; use one of {known}")
-    if resolution.horizon_weeks is not None and "week" in ds.fields:
+    horizon = resolution.horizon_weeks is not None and "week" in ds.fields
+    key = (
+        ds.name,
+        resolution.row_scopes,
+        resolution.forbidden_scopes,
+        tuple(equal),
+        tuple(conditions),
+        horizon,
+    )
+
+    def build() -> Select[Any]:
+        query = ds.base()
+        for scope in sorted(resolution.row_scopes):
+            query = query.where(ds.scopes[scope](VIEWER))
+        for forbidden in resolution.forbidden_scopes:
+            query = query.where(not_(and_(*(ds.scopes[scope](VIEWER) for scope in sorted(forbidden)))))
+        for name in equal:
+            query = query.where(ds.filters[name] == bindparam(f"filter_{name}"))
+        for name, value in conditions:
+            query = query.where(ds.conditions[name](VIEWER, value))
+        if horizon:
+            query = query.where(ds.fields["week"] < bindparam("horizon_end", type_=Date))
+        return query
+
+    params: dict[str, Any] = {"viewer": viewer.partner_id}
+    params.update({f"filter_{name}": (filters or {})[name] for name in equal})
+    if horizon:
+        assert resolution.horizon_weeks is not None
         today = dt.date.today()  # noqa: DTZ011 - a horizon counts calendar weeks from this week's Monday
         monday = today - dt.timedelta(days=today.weekday())
-        query = query.where(ds.fields["week"] < monday + dt.timedelta(weeks=resolution.horizon_weeks))
-    return query
+        params["horizon_end"] = monday + dt.timedelta(weeks=resolution.horizon_weeks)
+    return key, _statement(key, build), params
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +255,14 @@ def count(
     visible = [name for name in ds.fields if name in resolution.fields]
     rows = 0
     if visible and resolution.row_scopes:
-        query = _scoped(ds, viewer, resolution, filters)
+        key, query, params = _scoped(ds, viewer, resolution, filters)
         if resolution.aggregate is not None:
-            rows = len(_groups(session, ds, resolution, query))
+            rows = len(_groups(session, ds, resolution, (key, query, params)))
         else:
-            rows = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            statement = _statement(
+                (*key, "count"), lambda: select(func.count()).select_from(query.subquery())
+            )
+            rows = session.scalar(statement, params) or 0
     _record(session, viewer, ds, channel, (), (), None, version, counted=rows)
     return Count(ds.name, rows, f"version {version.number}")
 
@@ -217,15 +277,15 @@ def _disclose_groups(
     channel: str,
     resolution: Resolution,
     visible: list[str],
-    query: Select[Any],
+    scoped: tuple[tuple[Any, ...], Select[Any], dict[str, Any]],
     page: Page,
     size: int,
-    version: PolicyVersion,
+    version: ActiveVersion,
 ) -> Disclosure:
     """Sum the scoped rows into groups in SQL; merge the small groups into remainders here."""
     aggregate = resolution.aggregate
     assert aggregate is not None
-    merged = _groups(session, ds, resolution, query)
+    merged = _groups(session, ds, resolution, scoped)
     time = ds.time_field if ds.time_field in resolution.fields else None
     ordered = [*aggregate.by, *([time] if time else [])]
     merged_away = [n for n in aggregate.by if n not in aggregate.keep]
@@ -248,27 +308,34 @@ def _disclose_groups(
 
 
 def _groups(
-    session: Session, ds: Dataset, resolution: Resolution, query: Select[Any]
+    session: Session,
+    ds: Dataset,
+    resolution: Resolution,
+    scoped: tuple[tuple[Any, ...], Select[Any], dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """The groups the viewer is shown, in order: summed in SQL, the small ones merged into remainders."""
     aggregate = resolution.aggregate
     assert aggregate is not None
-    inner = query.subquery()
+    key, query, params = scoped
     by = list(aggregate.by)
-    behind = [f"_subject_{n}" for n in by if f"_subject_{n}" in inner.c]
-    groups: list[Any] = [inner.c[n] for n in by] + [inner.c[n] for n in behind]
     time = ds.time_field if ds.time_field in resolution.fields else None
-    if time is not None:
-        groups.append(
-            time_bucket(inner.c[time], aggregate.grain, session.get_bind().dialect.name).label(time)
-        )
     measures = [m for m in ds.measures if m in resolution.fields]
-    fetched = session.execute(
-        select(*groups, *(func.sum(inner.c[m]).label(m) for m in measures), func.count().label("_rows"))
-        .group_by(*groups)
-        .order_by(*groups)
-    ).mappings()
+    dialect = session.get_bind().dialect.name
 
+    def build() -> Select[Any]:
+        inner = query.subquery()
+        behind = [f"_subject_{n}" for n in by if f"_subject_{n}" in inner.c]
+        groups: list[Any] = [inner.c[n] for n in by] + [inner.c[n] for n in behind]
+        if time is not None:
+            groups.append(time_bucket(inner.c[time], aggregate.grain, dialect).label(time))
+        return (
+            select(*groups, *(func.sum(inner.c[m]).label(m) for m in measures), func.count().label("_rows"))
+            .group_by(*groups)
+            .order_by(*groups)
+        )
+
+    statement = _statement((*key, "groups", aggregate, time, tuple(measures), dialect), build)
+    fetched = session.execute(statement, params).mappings()
     # Groups too small to show merge into one remainder per time bucket and kept fields' values.
     ordered = [*by, *([time] if time else [])]
     merged_away = [n for n in by if n not in aggregate.keep]
@@ -343,7 +410,7 @@ def _context(session: Session, viewer: Viewer, resolution: Resolution) -> Contex
     )
 
 
-def _columns(ds: Dataset, resolution: Resolution, version: PolicyVersion) -> tuple[Column, ...]:
+def _columns(ds: Dataset, resolution: Resolution, version: ActiveVersion) -> tuple[Column, ...]:
     sentences = dict(zip(ds.fields, explain(resolution, f"version {version.number}"), strict=False))
     return tuple(
         Column(name, _treatment(resolution, name), sentences.get(name, ""))
@@ -405,7 +472,7 @@ def _record(
     rows: tuple[Mapping[str, Any], ...],
     columns: tuple[Column, ...],
     cursor: str | None,
-    version: PolicyVersion,
+    version: ActiveVersion,
     keys: list[list[Any]] | None = None,
     subjects: set[tuple[str, str]] | None = None,
     counted: int | None = None,

@@ -5,7 +5,9 @@ Every step is an audit event. Functions flush and never commit.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from internal.models import Account, AuditEvent, PolicyStatus, PolicyVersion, StaffRole, utcnow
@@ -97,6 +99,36 @@ def _activate(session: Session, version: PolicyVersion, account_id: int, action:
 
 
 _parsed: dict[str, PolicyDocument] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveVersion:
+    """Which version decides: what the gate and its ledger records name."""
+
+    id: int
+    number: int
+    content_hash: str
+
+
+# Built once: the gate asks on every disclosure, and building a statement costs more than running it.
+_ACTIVE = select(PolicyVersion.id, PolicyVersion.number, PolicyVersion.content_hash).where(
+    PolicyVersion.status == PolicyStatus.active
+)
+_DOCUMENT = select(PolicyVersion.document).where(PolicyVersion.id == bindparam("version_id"))
+
+
+def active_version(session: Session) -> tuple[ActiveVersion, PolicyDocument] | None:
+    """The active version and its parsed document, or None: one small query; the document is read and
+    parsed once per content hash.
+    """
+    row = session.execute(_ACTIVE).first()
+    if row is None:
+        return None
+    doc = _parsed.get(row.content_hash)
+    if doc is None:
+        text = session.scalar(_DOCUMENT, {"version_id": row.id})
+        doc = _parsed[row.content_hash] = parse(text or "", f"version {row.number}")
+    return ActiveVersion(row.id, row.number, row.content_hash), doc
 
 
 def active(session: Session) -> tuple[PolicyVersion, PolicyDocument] | None:
