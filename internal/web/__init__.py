@@ -27,6 +27,7 @@ from internal import accounts, jobs
 from internal import config as settings
 from internal import db as transactions
 from internal.db import make_engine, make_session_factory
+from internal.web.formats import init_formats
 
 HERE = Path(__file__).resolve().parent
 TRANSLATIONS = HERE / "translations"
@@ -69,6 +70,7 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    init_formats(app)
     limiter.init_app(app)
     talisman.init_app(
         app,
