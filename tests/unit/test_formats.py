@@ -59,4 +59,3 @@ def test_equal_values_of_other_types_are_each_formatted_as_babel_formats_them(ap
         remembered = [fmt(v) for v in values] + [fmt(v) for v in reversed(values)]
         expected = [flask_babel.format_decimal(v) for v in values]
         assert remembered == expected + expected[::-1]
-        assert fmt(None) == flask_babel.format_decimal(None)
