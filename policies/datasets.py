@@ -63,6 +63,21 @@ Condition = Callable[[PartnerId, Any], ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
+class Window:
+    """The values of a dataset's leading field (an item's SKU) that a viewer can have rows for.
+
+    Every row belongs to one value, and rows sort by it first, so a page needs only the rows of its
+    first few values: the gate reads them a few values at a time instead of grouping and sorting every
+    row the viewer may see (a strategic supplier's forecast: a thousand items' weeks). Used only when
+    the rows are narrowed by ``scope``, which makes ``values`` a superset of the rows' values.
+    """
+
+    field: str
+    scope: str
+    values: Callable[[PartnerId], Select[Any]]
+
+
+@dataclass(frozen=True)
 class Dataset:
     name: str
     #: Which side of a partnership may be shown it: "supplier" or "customer".
@@ -92,12 +107,8 @@ class Dataset:
     #: Filters that are not an equality, or that depend on the viewer: name to a function of the
     #: viewer's partner id and the value asked for, giving the condition.
     conditions: dict[str, Condition] = field(default_factory=dict)
-    #: For a dataset whose every row belongs to one value of its leading order column (an item's SKU):
-    #: those values the viewer can have rows for, as a one-column query. The gate then reads a page a few
-    #: values at a time rather than grouping and sorting every row first. Unused when a filter named in
-    #: ``window_filters`` already narrows the rows.
-    window: Callable[[PartnerId], Select[Any]] | None = None
-    window_filters: frozenset[str] = frozenset()
+    #: Lets the gate read a page a few values of its leading field at a time (see Window).
+    window: Window | None = None
 
 
 def time_bucket(expr: Any, grain: str, dialect: str) -> ColumnElement[dt.date]:
@@ -560,8 +571,7 @@ DATASETS: dict[str, Dataset] = {
             base=_forecast_base,
             order=_fc_order,
             filters={"sku": Item.sku, "site": Site.code},
-            window=_skus_supplied,
-            window_filters=frozenset({"sku"}),
+            window=Window("sku", "supplied_by_viewer", _skus_supplied),
             scopes={"supplied_by_viewer": _supplied},
             newest_first=False,
             subjects={"sku": (ITEM, None)},
@@ -608,6 +618,7 @@ DATASETS: dict[str, Dataset] = {
             },
             forbid_only=frozenset({"key_account_demand"}),
             newest_first=False,
+            window=Window("sku", "supplied_by_viewer", _skus_supplied),
             subjects={"sku": (ITEM, None), "customer": (CUSTOMER, _cu_customer.code)},
             measures=("qty",),
             time_field="issued_on",

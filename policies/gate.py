@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -117,7 +117,7 @@ def disclose(
     if resolution.aggregate is not None:
         scoped = (key, query, params)
         return _disclose_groups(
-            session, viewer, ds, channel, resolution, visible, scoped, page, size, version
+            session, viewer, ds, channel, resolution, visible, scoped, page, size, version, filters
         )
     after = _decode_cursor(ds, page.after) if page.after else None
 
@@ -132,7 +132,7 @@ def disclose(
     params["limit"] = size + 1
     if after is not None:
         params.update({f"after_{n}": value for n, value in enumerate(after)})
-    if ds.window is not None and not (filters or {}).keys() & ds.window_filters and not ds.newest_first:
+    if _windowed(ds, resolution, filters) and ds.order[0][0] is ds.fields[ds.window.field]:  # type: ignore[union-attr]
         fetched = _rows_by_window(session, ds, key, build, params, after, size)
     else:
         statement = _statement((*key, "rows", after is not None), build)
@@ -170,27 +170,63 @@ def _rows_by_window(
     52-week forecast: a thousand items' weeks grouped before the first 500 could be cut).
     """
     assert ds.window is not None
-    lead, _type = ds.order[0]
-    window = _statement(
-        (ds.name, "window", after is not None),
-        lambda: (
-            ds.window(VIEWER)  # type: ignore[misc]
-            .where(lead >= bindparam("after_0") if after is not None else true())
-            .order_by(lead)
-            .limit(bindparam("width", type_=Integer))
-        ),
-    )
+    lead = ds.fields[ds.window.field]
     rows = _statement(
         (*key, "rows", after is not None, "window"),
         lambda: build().where(lead.in_(bindparam("window", expanding=True))),
     )
+    fetched: list[Any] = []
+    for values, last in _windows(session, ds, params, size, after[0] if after is not None else None):
+        fetched.extend(session.execute(rows, {**params, "window": values}).mappings())
+        if len(fetched) > size or last:
+            return fetched
+    raise AssertionError("unreachable: the last window ends the loop")
+
+
+def _windowed(ds: Dataset, resolution: Resolution, filters: Mapping[str, Any] | None) -> bool:
+    """Whether a page of ``ds`` may be read by windows (see policies.datasets.Window)."""
+    window = ds.window
+    return (
+        window is not None
+        and window.scope in resolution.row_scopes
+        and window.field not in (filters or {})
+        and not ds.newest_first
+    )
+
+
+def _windows(
+    session: Session, ds: Dataset, params: dict[str, Any], size: int, start: Any = None
+) -> Iterator[tuple[list[Any], bool]]:
+    """The leading field's values from ``start`` on, in consecutive windows each four times wider than
+    the one before, each with whether it is the last. Rows of consecutive windows follow each other.
+    """
+    assert ds.window is not None
+    window = ds.window
+    lead = ds.fields[window.field]
+    first = _statement(
+        (ds.name, "window", start is not None),
+        lambda: (
+            window.values(VIEWER)
+            .where(lead >= bindparam("window_start") if start is not None else true())
+            .order_by(lead)
+            .limit(bindparam("width", type_=Integer))
+        ),
+    )
+    following = _statement(
+        (ds.name, "window", "following"),
+        lambda: (
+            window.values(VIEWER)
+            .where(lead > bindparam("window_start"))
+            .order_by(lead)
+            .limit(bindparam("width", type_=Integer))
+        ),
+    )
     width = max(2, int(size * WINDOW_PER_ROW))
+    statement = first
     while True:
-        values = session.scalars(window, {**params, "width": width}).all()
-        fetched = session.execute(rows, {**params, "window": list(values) or [None]}).mappings().all()
-        if len(fetched) > size or len(values) < width:
-            return list(fetched)
-        width *= 4
+        values = list(session.scalars(statement, {**params, "width": width, "window_start": start}))
+        yield values or [None], len(values) < width
+        start, statement, width = (values[-1] if values else start), following, width * 4
 
 
 def _active(session: Session) -> tuple[ActiveVersion, Any]:
@@ -328,15 +364,31 @@ def _disclose_groups(
     page: Page,
     size: int,
     version: ActiveVersion,
+    filters: Mapping[str, Any] | None = None,
 ) -> Disclosure:
     """Sum the scoped rows into groups in SQL; merge the small groups into remainders here."""
     aggregate = resolution.aggregate
     assert aggregate is not None
-    merged = _groups(session, ds, resolution, scoped)
     time = ds.time_field if ds.time_field in resolution.fields else None
     ordered = [*aggregate.by, *([time] if time else [])]
     merged_away = [n for n in aggregate.by if n not in aggregate.keep]
     offset = _unpack_offset(page.after) if page.after else 0
+    window = ds.window
+    if (
+        window is not None
+        and _windowed(ds, resolution, filters)
+        and aggregate.by[:1] == (window.field,)
+        and window.field in aggregate.keep
+    ):
+        # Groups of one value never merge with another's and sort by it first: read values until the
+        # page (and what came before it) is whole. The cursor stays an offset, so it reveals no values.
+        merged = []
+        for values, last in _windows(session, ds, scoped[2], offset + size):
+            merged.extend(_groups(session, ds, resolution, scoped, values))
+            if len(merged) > offset + size or last:
+                break
+    else:
+        merged = _groups(session, ds, resolution, scoped)
     chunk = merged[offset : offset + size]
     ctx = _context(session, viewer, resolution)
     # A remainder's merged fields pass the transforms blank and read "other" after.
@@ -359,11 +411,20 @@ def _groups(
     ds: Dataset,
     resolution: Resolution,
     scoped: tuple[tuple[Any, ...], Select[Any], dict[str, Any]],
+    window: list[Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """The groups the viewer is shown, in order: summed in SQL, the small ones merged into remainders."""
+    """The groups the viewer is shown, in order: summed in SQL, the small ones merged into remainders.
+    ``window``: only the rows of these values of the dataset's window field.
+    """
     aggregate = resolution.aggregate
     assert aggregate is not None
     key, query, params = scoped
+    if window is not None:
+        assert ds.window is not None
+        lead = ds.fields[ds.window.field]
+        key = (*key, "window")
+        query = query.where(lead.in_(bindparam("window", expanding=True)))
+        params = {**params, "window": window}
     by = list(aggregate.by)
     time = ds.time_field if ds.time_field in resolution.fields else None
     measures = [m for m in ds.measures if m in resolution.fields]
@@ -383,6 +444,13 @@ def _groups(
 
     statement = _statement((*key, "groups", aggregate, time, tuple(measures), dialect), build)
     fetched = session.execute(statement, params).mappings()
+    # The subject columns this result carries, looked up once rather than per row.
+    present = set(fetched.keys())
+    subject_columns = [
+        (kind, label)
+        for name, (kind, behind) in ds.subjects.items()
+        if (label := name if behind is None else f"_subject_{name}") in present
+    ]
     # Groups too small to show merge into one remainder per time bucket and kept fields' values.
     ordered = [*by, *([time] if time else [])]
     merged_away = [n for n in by if n not in aggregate.keep]
@@ -402,7 +470,10 @@ def _groups(
         for m in measures:
             out[m] += row[m] or 0
         out["_rows"] += row["_rows"]
-        out["_subjects"] |= _subjects(ds, [row])  # a merged group's subjects were disclosed about too
+        # A merged group's subjects were disclosed about too.
+        out["_subjects"].update(
+            (kind, str(row[label])) for kind, label in subject_columns if row[label] is not None
+        )
     merged = sorted(
         (o for o in outputs.values() if not o["_remainder"] or o["_rows"] >= aggregate.min_group),
         # Within the same kept values, a remainder comes after the named groups.
