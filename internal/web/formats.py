@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 import flask_babel
-from flask import Flask
+from flask import Flask, g
 
 #: Distinct (language, value, format) results kept per process.
 KEPT = 50_000
@@ -30,7 +30,7 @@ def _remembered(format_: Callable[..., str]) -> Callable[..., str]:
     def filter_(value: Any, *args: Any, **kwargs: Any) -> str:
         if value is None:
             return format_(value, *args, **kwargs)
-        where = (str(flask_babel.get_locale()), str(flask_babel.get_timezone()))
+        where = _where()
         # Equal values of other types or exponents (1, 1.0, Decimal("1.00")) are told apart.
         kind = (type(value), str(value) if isinstance(value, Decimal) else "")
         try:
@@ -39,6 +39,14 @@ def _remembered(format_: Callable[..., str]) -> Callable[..., str]:
             return format_(value, *args, **kwargs)
 
     return filter_
+
+
+def _where() -> tuple[str, str]:
+    """The reader's language and time zone, looked up once per request (a page formats hundreds of cells)."""
+    found: tuple[str, str] | None = g.get("_formats_where")
+    if found is None:
+        found = g._formats_where = (str(flask_babel.get_locale()), str(flask_babel.get_timezone()))
+    return found
 
 
 def init_formats(app: Flask) -> None:
