@@ -32,6 +32,8 @@ ACCOUNT_FAILURES_PER_ADDRESS = 5
 #: Failed sign-ins from one address, whatever the e-mail, before the address is throttled.
 ADDRESS_FAILURES = 20
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
+#: How long an account that proved itself (reset link, second factor) passes the address throttle.
+PROVEN_FOR = dt.timedelta(days=30)
 #: How often last_seen_at is written, so a page view is not a write.
 TOUCH_EVERY = dt.timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 10
@@ -134,13 +136,18 @@ def authenticate(session: Session, email: str, password: str, *, address: str, a
     email = normalize_email(email)
     now = utcnow()
     since = now - THROTTLE_WINDOW
+    if _recent_failures(session, since=since, email=email, address=address) >= ACCOUNT_FAILURES_PER_ADDRESS:
+        raise SignInRefused(throttled=True, retry_after=THROTTLE_WINDOW)
+    account = session.scalar(select(Account).where(Account.email == email))
+    # The address limit is per app, and an account that proved itself lately (a reset link, a second
+    # factor) passes it: many honest people can share one address behind a proxy or an office NAT.
+    proven = account is not None and account.proven_until is not None and account.proven_until > now
     if (
-        _recent_failures(session, since=since, email=email, address=address) >= ACCOUNT_FAILURES_PER_ADDRESS
-        or _recent_failures(session, since=since, address=address) >= ADDRESS_FAILURES
+        not proven
+        and _recent_failures(session, since=since, address=address, audience=audience) >= ADDRESS_FAILURES
     ):
         raise SignInRefused(throttled=True, retry_after=THROTTLE_WINDOW)
 
-    account = session.scalar(select(Account).where(Account.email == email))
     ok = verify_password(account.password_hash if account else None, password)
     allowed = (
         account is not None
@@ -148,7 +155,7 @@ def authenticate(session: Session, email: str, password: str, *, address: str, a
         and (account.is_staff if audience == "console" else bool(account.active_memberships()))
     )
     if not (ok and allowed):
-        session.add(LoginFailure(email=email, address=address, at=now))
+        session.add(LoginFailure(email=email, address=address, at=now, audience=audience))
         session.flush()
         raise SignInRefused()
     assert account is not None

@@ -48,6 +48,10 @@ def load(override: dict[str, Any] | None = None) -> dict[str, Any]:
         # How often a worker's scheduler looks for purchase orders new or changed since their supplier
         # was last e-mailed (`portal worker` runs the scheduler).
         "PURCHASE_ORDER_SWEEP_SECONDS": float(env.get("PURCHASE_ORDER_SWEEP_SECONDS", "60")),
+        # How many reverse proxies stand before the apps; their X-Forwarded-For names the client.
+        "PROXIES": int(env.get("PORTAL_PROXIES", "0")),
+        # The largest request body (uploads): a forecast of 20,000 rows is well under 5 MB.
+        "MAX_UPLOAD_BYTES": int(env.get("MAX_UPLOAD_BYTES", str(5_000_000))),
     }
     if override:
         config.update(override)

@@ -1521,13 +1521,16 @@ class _Demo:
         commit_id = self.counter("forecast_commit")
         at = _at(start - dt.timedelta(days=1), 14)
         plant = {it.id: it.plant for it in self.items}
+        share = {(s.item.id, s.supplier): s.share / 100 for s in self.sources}
         rows = []
         for item_id, supplier in self.commit_items.items():
             for w in range(2, 8):  # weeks 0 and 1 are frozen
                 week = start + dt.timedelta(weeks=w)
-                forecast = self.published_qty.get((item_id, week))
-                if not forecast:
+                demand = self.published_qty.get((item_id, week))
+                if not demand:
                     continue
+                # The supplier's share of the week's demand, as the planning service stores it.
+                forecast = (demand * share[(item_id, supplier)]).quantize(Decimal("0.001"))
                 status = rng.choice(("ok", "ok", "ok", "shortfall", "surplus"))
                 factor = {"ok": Decimal(1), "shortfall": Decimal("0.7"), "surplus": Decimal("1.15")}[status]
                 rows.append(

@@ -13,6 +13,7 @@ from policies.gate import (
     UnknownFilter,
     Viewer,
     disclose,
+    horizon_weeks,
 )
 from policies.transforms import Aggregate
 
@@ -27,6 +28,7 @@ __all__ = [
     "UnknownFilter",
     "Viewer",
     "disclose",
+    "horizon_weeks",
     "load_demo_policy",
 ]
 

@@ -154,6 +154,24 @@ def disclose(
     )
 
 
+def horizon_weeks(session: Session, viewer: Viewer, dataset: str) -> int | None:
+    """How many weeks ahead ``viewer`` may see ``dataset`` under the active policy: None for no limit,
+    0 when nothing of it is shared. Writes that answer the data (forecast commits) keep within it.
+    """
+    if dataset not in DATASETS:
+        raise UnknownDataset(dataset)
+    try:
+        current = versions.active(session)
+    except PolicyInvalid as invalid:
+        raise PolicyUnavailable(f"the active sharing policy does not validate: {invalid}") from invalid
+    if current is None:
+        raise PolicyUnavailable("no sharing policy is active")
+    resolution = resolve(current[1], dataset, viewer.partner_code, viewer.partner_kind, viewer.groups)
+    if not resolution.row_scopes or not resolution.fields:
+        return 0
+    return resolution.horizon_weeks
+
+
 OTHER = "other"
 
 
@@ -245,7 +263,7 @@ def _show(
 def _unpack_offset(cursor: str) -> int:
     raw = _unpack(cursor)
     offset = raw.get("offset") if isinstance(raw, dict) else None
-    if not isinstance(offset, int) or offset < 0:
+    if type(offset) is not int or not 0 <= offset <= _MAX_CURSOR_INT:
         raise UnknownFilter(f"the page cursor {cursor!r} is not valid")
     return offset
 
@@ -323,12 +341,24 @@ def _decode_cursor(ds: Dataset, cursor: str) -> list[Any]:
     try:
         if not isinstance(raw, list) or len(raw) != len(ds.order):
             raise ValueError("wrong length")
-        return [
-            dt.date.fromisoformat(v) if kind is dt.date else kind(v)
-            for v, (_column, kind) in zip(raw, ds.order, strict=True)
-        ]
+        return [_cursor_value(v, kind) for v, (_column, kind) in zip(raw, ds.order, strict=True)]
     except (ValueError, TypeError) as error:
         raise UnknownFilter(f"the page cursor {cursor!r} is not valid") from error
+
+
+#: Cursor ids are database integers: a larger number (or 1e400) is a cursor this site never made.
+_MAX_CURSOR_INT = 2**31 - 1
+
+
+def _cursor_value(value: Any, kind: type) -> Any:
+    """One cursor value of the type its column sorts by; anything else is a ValueError."""
+    if kind is dt.date and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if kind is int and type(value) is int and abs(value) <= _MAX_CURSOR_INT:
+        return value
+    if kind is str and isinstance(value, str) and len(value) <= 400:
+        return value
+    raise ValueError(f"{value!r} is not a {kind.__name__}")
 
 
 def _record(

@@ -111,14 +111,13 @@ def _print_logins() -> None:
 @click.option("--extranet-port", "--port", default=5000, show_default=True, type=int)
 @click.option("--console-port", default=5001, show_default=True, type=int)
 def serve(host: str, extranet_port: int, console_port: int) -> None:
-    from werkzeug.serving import make_server
-
     import internal
     import portal
+    from internal.web.serving import make_quiet_server
 
     servers = [
-        make_server(host, extranet_port, portal.create_app(), threaded=True),
-        make_server(host, console_port, internal.create_app(), threaded=True),
+        make_quiet_server(host, extranet_port, portal.create_app(), threaded=True),
+        make_quiet_server(host, console_port, internal.create_app(), threaded=True),
     ]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -10,8 +10,21 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, flash, g, jsonify, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
@@ -21,7 +34,10 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+from werkzeug.urls import iri_to_uri
 
 from internal import accounts, jobs
 from internal import config as settings
@@ -60,6 +76,14 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
         PORTAL_AUDIENCE=audience,
     )
     app.config.setdefault("RATELIMIT_ENABLED", config.get("RATELIMIT_ENABLED", True))
+    app.config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_BYTES"]
+    if config["PROXIES"]:
+        # Behind N reverse proxies the client is the Nth address from the right of X-Forwarded-For.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=config["PROXIES"], x_proto=config["PROXIES"], x_host=config["PROXIES"]
+        )
+    # Ids in paths fit the database's integer columns; a longer number is a page that does not exist.
+    app.url_map.converters["int"] = DatabaseId
     _init_database(app, config)
     jobs.configure(config)
 
@@ -71,15 +95,54 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
         force_https=config["HTTPS"],
         session_cookie_secure=config["HTTPS"],
         strict_transport_security=config["HTTPS"],
-        content_security_policy={"default-src": "'self'", "img-src": ["'self'", "data:"]},
+        content_security_policy={
+            "default-src": "'self'",
+            "img-src": ["'self'", "data:"],
+            "object-src": "'none'",
+            "base-uri": "'self'",
+        },
         frame_options="DENY",
     )
     _init_login(app, audience)
+    app.after_request(_not_stored)
     app.register_blueprint(web)
     _register_errors(app)
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES, current_locale=current_locale, status_label=status_label
     )
+
+
+#: The largest id a path or cursor may name: PostgreSQL's integer.
+MAX_ID = 2**31 - 1
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` bounded to what an integer column holds, so a 30-digit id answers 404, not 500."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+#: The last page number a list accepts; beyond it the offset would not fit the database's integers.
+MAX_PAGE_NUMBER = 1_000_000
+
+
+def page_number() -> int:
+    """The ``page`` query parameter (1 when absent); a number no list has is a 400 with a message."""
+    raw = request.args.get("page", "1").strip() or "1"
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 7 and 1 <= int(raw) <= MAX_PAGE_NUMBER):
+        abort(400, description=_l("The page number must be between 1 and %(n)s.", n=f"{MAX_PAGE_NUMBER:,}"))
+    return int(raw)
+
+
+def _not_stored(response: Response) -> Response:
+    """Nothing a signed-in user sees (pages, exports) is kept by the browser or a proxy cache."""
+    if current_user.is_authenticated or response.headers.get("Content-Disposition", "").startswith(
+        "attachment"
+    ):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- database --------------------------------------------------------------------------------------
@@ -217,12 +280,26 @@ def set_language() -> Response:
         session["locale"] = code
         if current_user.is_authenticated:
             accounts.set_locale(db_session(), current_user.account_id, code)
-    target = request.form.get("next", "")
-    return redirect(target if _is_local(target) else url_for("index"))  # type: ignore[return-value]
+    return redirect(local_target(request.form.get("next", "")) or url_for("index"))  # type: ignore[return-value]
 
 
-def _is_local(target: str) -> bool:
-    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+def local_target(target: str) -> str | None:
+    """``target`` as a path on this site to redirect to, or None when it would leave the site.
+
+    Control characters and whitespace are refused with a 400 (browsers drop a tab, so a slash, a tab
+    and ``/evil`` would become ``//evil``). The rest is checked as Werkzeug will send it: no scheme, no host.
+    """
+    if not target:
+        return None
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        abort(400, description=_l("The address to return to contains characters that are not allowed."))
+    if "\\" in target:  # browsers read a backslash as a slash
+        return None
+    location = iri_to_uri(target)
+    parts = urlsplit(location)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or location.startswith("//"):
+        return None
+    return location
 
 
 #: Document statuses as people read them, in every language.
@@ -259,6 +336,7 @@ ERROR_TEXT = {
     403: (_l("Not allowed"), _l("Your account may not do this.")),
     404: (_l("Not found"), _l("There is no page at this address, or it is not yours to see.")),
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("The file is too large"), _l("Split the file and upload each part.")),
     429: (_l("Too many requests"), _l("Too many attempts in a short time. Wait a minute and try again.")),
     500: (_l("Something went wrong"), _l("The error was logged. Try again in a moment.")),
 }
@@ -282,11 +360,20 @@ def _register_errors(app: Flask) -> None:
             _l("The form was open too long or was sent from another page. Reload the page and try again."),
         )
 
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_e: RequestEntityTooLarge) -> tuple[str, int]:
+        limit = app.config["MAX_CONTENT_LENGTH"] / 1_000_000
+        return render_error(
+            413, message=_l("Upload at most %(mb)s MB at a time: split the file into parts.", mb=f"{limit:g}")
+        )
+
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> Any:
         if e.code is None or e.code < 400:
             return e
-        return render_error(e.code)
+        # A description given where the error was raised says what to fix; Werkzeug's defaults do not.
+        custom = e.description if e.description != type(e).description else None
+        return render_error(e.code, message=custom)
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> tuple[str, int]:

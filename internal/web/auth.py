@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from internal import accounts
-from internal.web import _is_local, db_session, limiter
+from internal.web import db_session, limiter, local_target
 from internal.web.forms import LoginForm, PasswordChangeForm
 
 
@@ -35,6 +35,7 @@ def make_auth_blueprint() -> Blueprint:
     def login() -> Response | str | tuple[str, int]:
         if current_user.is_authenticated:
             return redirect(url_for("index"))
+        target = local_target(request.args.get("next", ""))  # a malformed one is refused before sign-in
         form = LoginForm()
         status = 200
         if form.validate_on_submit():
@@ -64,8 +65,7 @@ def make_auth_blueprint() -> Blueprint:
                     lifetime=current_app.permanent_session_lifetime,
                 )
                 _sign_in(token)
-                target = request.args.get("next", "")
-                return redirect(target if _is_local(target) else url_for("index"))
+                return redirect(target or url_for("index"))
         return render_template("auth/login.html", form=form), status
 
     @bp.post("/logout")
