@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -127,13 +127,16 @@ def commit_forecast(
     tolerance: Decimal = DEFAULT_TOLERANCE,
     horizon_weeks: int | None = None,
     today: dt.date | None = None,
+    as_shown: Callable[[Decimal], Any] | None = None,
 ) -> list[ForecastCommit]:
     """Store or revise commits against the published plan; all entries or none.
 
     A commit is taken only where the supplier is shown the demand: an item it supplies, at a site its
     source list covers, in a week the plan has demand for and, when its sharing policy limits the
     forecast to ``horizon_weeks`` from this week, within them. Anything else would let trial commits
-    read demand the policy hides.
+    read demand the policy hides. ``as_shown`` gives the expected quantity as the supplier is shown it
+    (rounded, say); the shortfall or surplus flag is judged against that, so trial commits cannot narrow
+    the figure down through the flag.
     """
     entries = list(entries)
     plan = published_plan(session)
@@ -272,7 +275,8 @@ def commit_forecast(
         share = share_of(key[0], key[1])
         assert share is not None  # checked above
         expected = (Decimal(forecast.get(key, 0)) * share).quantize(Decimal("0.001"))
-        status = classify(e.qty, expected, tolerance)
+        shown = as_shown(expected) if as_shown is not None else expected
+        status = classify(e.qty, shown if isinstance(shown, Decimal) else expected, tolerance)
         commit = existing.get(key)
         if commit is None:
             commit = ForecastCommit(

@@ -12,6 +12,7 @@ from policies.gate import (
     UnknownDataset,
     UnknownFilter,
     Viewer,
+    as_shown,
     disclose,
     horizon_weeks,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "UnknownDataset",
     "UnknownFilter",
     "Viewer",
+    "as_shown",
     "disclose",
     "horizon_weeks",
     "load_demo_policy",

@@ -85,6 +85,9 @@ class Dataset:
     #: Fields an aggregate sums; the time field an aggregate buckets to a grain.
     measures: tuple[str, ...] = ()
     time_field: str | None = None
+    #: Field to the enterprise figure its values derive from ("forecast demand"): a figure shown in two
+    #: datasets must be shown alike in both, or the finer one undoes the coarser (``policies.figures``).
+    derived_from: dict[str, str] = field(default_factory=dict)
 
 
 def time_bucket(expr: Any, grain: str, dialect: str) -> ColumnElement[dt.date]:
@@ -463,6 +466,13 @@ ITEM = "item"
 DOCUMENT = "document"
 CUSTOMER = "customer"
 
+#: Enterprise figures that more than one dataset shows, in whole or as a share of it.
+DEMAND = "forecast demand"
+PREVIOUS_DEMAND = "previous forecast demand"
+SUPPLY_SHARE = "supply share"
+STOCK_ON_HAND = "stock on hand"
+CONSUMED = "consumption"
+
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in (
@@ -524,6 +534,7 @@ DATASETS: dict[str, Dataset] = {
             subjects={"sku": (ITEM, None)},
             measures=("qty", "previous_qty"),
             time_field="week",
+            derived_from={"qty": DEMAND, "previous_qty": PREVIOUS_DEMAND, "share_pct": SUPPLY_SHARE},
         ),
         Dataset(
             name="forecast_weeks",
@@ -548,6 +559,7 @@ DATASETS: dict[str, Dataset] = {
             scopes={"supplied_by_viewer": _supplied, "sites_viewer_serves": _supplier_sites(Site.id)},
             newest_first=False,
             subjects={"sku": (ITEM, None)},
+            derived_from={"on_hand": STOCK_ON_HAND},
         ),
         Dataset(
             name="consumption",
@@ -567,6 +579,7 @@ DATASETS: dict[str, Dataset] = {
             subjects={"sku": (ITEM, None), "customer": (CUSTOMER, _cu_customer.code)},
             measures=("qty",),
             time_field="issued_on",
+            derived_from={"qty": CONSUMED},
         ),
         Dataset(
             name="supplied_items",
@@ -583,6 +596,7 @@ DATASETS: dict[str, Dataset] = {
             scopes={"supplied_by_viewer": _supplied},
             newest_first=False,
             subjects={"sku": (ITEM, None)},
+            derived_from={"share_pct": SUPPLY_SHARE},
         ),
         Dataset(
             name="forecast_commits",
@@ -606,6 +620,7 @@ DATASETS: dict[str, Dataset] = {
             scopes={"own_documents": _own(ForecastCommit.supplier_id)},
             newest_first=False,
             subjects={"sku": (ITEM, None)},
+            derived_from={"forecast_qty": DEMAND},
         ),
         Dataset(
             name="orders",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -154,10 +154,7 @@ def disclose(
     )
 
 
-def horizon_weeks(session: Session, viewer: Viewer, dataset: str) -> int | None:
-    """How many weeks ahead ``viewer`` may see ``dataset`` under the active policy: None for no limit,
-    0 when nothing of it is shared. Writes that answer the data (forecast commits) keep within it.
-    """
+def _resolution(session: Session, viewer: Viewer, dataset: str) -> Resolution:
     if dataset not in DATASETS:
         raise UnknownDataset(dataset)
     try:
@@ -166,10 +163,31 @@ def horizon_weeks(session: Session, viewer: Viewer, dataset: str) -> int | None:
         raise PolicyUnavailable(f"the active sharing policy does not validate: {invalid}") from invalid
     if current is None:
         raise PolicyUnavailable("no sharing policy is active")
-    resolution = resolve(current[1], dataset, viewer.partner_code, viewer.partner_kind, viewer.groups)
+    return resolve(current[1], dataset, viewer.partner_code, viewer.partner_kind, viewer.groups)
+
+
+def horizon_weeks(session: Session, viewer: Viewer, dataset: str) -> int | None:
+    """How many weeks ahead ``viewer`` may see ``dataset`` under the active policy: None for no limit,
+    0 when nothing of it is shared. Writes that answer the data (forecast commits) keep within it.
+    """
+    resolution = _resolution(session, viewer, dataset)
     if not resolution.row_scopes or not resolution.fields:
         return 0
     return resolution.horizon_weeks
+
+
+def as_shown(session: Session, viewer: Viewer, dataset: str, field: str) -> Callable[[Any], Any]:
+    """A function giving a value of ``dataset.field`` as ``viewer`` is shown it (None when hidden).
+
+    A write that answers with a flag (a commit's shortfall) compares against this, so the flag tells
+    no more than the figure shown beside it.
+    """
+    resolution = _resolution(session, viewer, dataset)
+    treatment = resolution.fields.get(field) if resolution.row_scopes else None
+    if treatment is None:
+        return lambda _value: None
+    transform = column(treatment.transform, Context(viewer_partner_id=viewer.partner_id))
+    return lambda value: transform([value])[0]
 
 
 OTHER = "other"

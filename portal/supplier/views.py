@@ -196,7 +196,8 @@ def _forecast_page(chosen: str, errors: list[Any] | None = None) -> str:
         monthly=monthly,
         demand=demand,
         committed=committed,
-        errors=(errors or [])[:MAX_ERRORS_SHOWN],
+        # As plain text: a lazy message would be taken for safe HTML, with what the user typed inside.
+        errors=[str(e) for e in (errors or [])[:MAX_ERRORS_SHOWN]],
         more_errors=max(0, len(errors or []) - MAX_ERRORS_SHOWN),
         today=dt.date.today(),  # noqa: DTZ011 - the supplier's calendar day decides what is frozen
     )
@@ -259,6 +260,8 @@ def _commit(entries: list[planning.CommitEntry], sku: str, target: str) -> Respo
             entries=entries,
             # Commits reach no further ahead than the forecast the policy shows this supplier.
             horizon_weeks=policies.horizon_weeks(db, who, "forecast"),
+            # The flag is judged on the forecast as the supplier sees it, so it reveals nothing finer.
+            as_shown=policies.as_shown(db, who, "forecast_commits", "forecast_qty"),
         )
     except planning.CommitRefused as refused:
         return _forecast_page(sku, refused.errors), 400

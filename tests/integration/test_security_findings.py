@@ -339,3 +339,14 @@ def test_the_development_server_does_not_name_itself():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_what_was_typed_is_escaped_in_the_errors_shown_on_the_page(client, session, plan):  # noqa: F811
+    sign_in(client, SUPPLIER)
+    token = csrf_token(client, "/supplier/forecast")
+    body = f"sku,site,week,qty\n<b>x</b>,PL97,{W[1]},1\n".encode()
+    page = client.post(
+        "/supplier/forecast/upload", data={"csrf_token": token, "file": (io.BytesIO(body), "h.csv")}
+    ).get_data(as_text=True)
+    assert "&lt;b&gt;x&lt;/b&gt; is not an item you supply." in page
+    assert "<b>x</b>" not in page
