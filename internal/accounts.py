@@ -22,6 +22,7 @@ from internal.models import (
     Partner,
     PartnerGroup,
     PartnerStatus,
+    SignInEvent,
     partner_group_member,
     utcnow,
 )
@@ -66,6 +67,8 @@ class MembershipView:
     partner_kind: str
     role: str
     groups: frozenset[str]
+    #: The partner's admin requires its users to sign in with a second factor.
+    requires_two_factor: bool = False
 
     @property
     def is_supplier(self) -> bool:
@@ -94,6 +97,8 @@ class SignedInUser:
     audience: str
     memberships: tuple[MembershipView, ...]
     active_partner_id: int | None
+    #: A confirmed authenticator is enrolled.
+    two_factor_enabled: bool = False
 
     # Flask-Login's user protocol: the session token is the id, so a deleted session is no user.
     is_authenticated = True
@@ -222,12 +227,20 @@ _SESSION_WITH_ACCOUNT = (
         Account.staff_role,
         Account.locale,
         Account.active,
+        Account.totp_enabled_at,
     )
     .join(Account, Account.id == AccountSession.account_id)
     .where(AccountSession.token_hash == bindparam("token_hash"))
 )
 _MEMBERSHIPS = (
-    select(Membership.partner_id, Membership.role, Partner.code, Partner.name, Partner.kind)
+    select(
+        Membership.partner_id,
+        Membership.role,
+        Partner.code,
+        Partner.name,
+        Partner.kind,
+        Partner.requires_two_factor,
+    )
     .join(Partner, Partner.id == Membership.partner_id)
     .where(
         Membership.account_id == bindparam("account_id"),
@@ -269,6 +282,7 @@ def load_user(session: Session, token: str, *, audience: str) -> SignedInUser | 
             partner_kind=m.kind.value,
             role=m.role.value,
             groups=frozenset(groups.get(m.partner_id, ())),
+            requires_two_factor=m.requires_two_factor,
         )
         for m in found
     )
@@ -293,6 +307,7 @@ def load_user(session: Session, token: str, *, audience: str) -> SignedInUser | 
         audience=audience,
         memberships=memberships,
         active_partner_id=active,
+        two_factor_enabled=row.totp_enabled_at is not None,
     )
 
 
@@ -411,3 +426,94 @@ def partner_recipients(session: Session, partner_id: int) -> tuple[Recipient, ..
         )
     )
     return tuple(Recipient(r.id, r.email, r.name, r.code, r.kind.value, groups) for r in rows)
+
+
+# -- sign-in history and open sessions -------------------------------------------------------------
+
+#: Sign-ins listed on the account page.
+HISTORY_SHOWN = 20
+
+
+def record_sign_in(
+    session: Session, account: Account, *, audience: str, method: str, address: str, user_agent: str
+) -> None:
+    """Remember a successful sign-in for its owner's history; a second factor also proves the account."""
+    now = utcnow()
+    session.add(
+        SignInEvent(
+            account_id=account.id,
+            at=now,
+            audience=audience,
+            method=method,
+            address=address[:64],
+            user_agent=user_agent[:300],
+        )
+    )
+    if method != "password":
+        account.proven_until = now + PROVEN_FOR
+    session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class SignInView:
+    at: dt.datetime
+    audience: str
+    method: str
+    address: str
+    user_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    id: int
+    audience: str
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    address: str
+    user_agent: str
+    current: bool
+
+
+def sign_in_history(session: Session, account_id: int, *, limit: int = HISTORY_SHOWN) -> list[SignInView]:
+    """The account's latest sign-ins, newest first."""
+    rows = session.execute(
+        select(
+            SignInEvent.at,
+            SignInEvent.audience,
+            SignInEvent.method,
+            SignInEvent.address,
+            SignInEvent.user_agent,
+        )
+        .where(SignInEvent.account_id == account_id)
+        .order_by(SignInEvent.at.desc(), SignInEvent.id.desc())
+        .limit(limit)
+    ).all()
+    return [SignInView(*row) for row in rows]
+
+
+def open_sessions(session: Session, account_id: int, *, current_token: str) -> list[SessionView]:
+    """The account's unexpired sessions on both apps, the current one marked."""
+    current = token_hash(current_token)
+    rows = session.execute(
+        select(
+            AccountSession.id,
+            AccountSession.audience,
+            AccountSession.created_at,
+            AccountSession.last_seen_at,
+            AccountSession.address,
+            AccountSession.user_agent,
+            AccountSession.token_hash,
+        )
+        .where(AccountSession.account_id == account_id, AccountSession.expires_at > utcnow())
+        .order_by(AccountSession.last_seen_at.desc(), AccountSession.id.desc())
+    ).all()
+    return [SessionView(*row[:6], current=row.token_hash == current) for row in rows]
+
+
+def end_own_session(session: Session, account_id: int, session_id: int) -> bool:
+    """End one of the account's own sessions; False when there is no such session of this account."""
+    result = session.execute(
+        delete(AccountSession).where(AccountSession.id == session_id, AccountSession.account_id == account_id)
+    )
+    session.flush()
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -104,6 +104,9 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
         frame_options="DENY",
     )
     _init_login(app, audience)
+    if config["STAFF_MFA"] not in ("required", "optional"):
+        raise ValueError(f"STAFF_MFA must be 'required' or 'optional', not {config['STAFF_MFA']!r}")
+    app.before_request(_second_factor_enrolled)
     app.after_request(_not_stored)
     app.register_blueprint(web)
     _register_errors(app)
@@ -134,6 +137,34 @@ def page_number() -> int:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 7 and 1 <= int(raw) <= MAX_PAGE_NUMBER):
         abort(400, description=_l("The page number must be between 1 and %(n)s.", n=f"{MAX_PAGE_NUMBER:,}"))
     return int(raw)
+
+
+#: Pages open to someone who must still enrol a second factor: enrolment itself, and ways out.
+ENROLMENT_ENDPOINTS = frozenset(
+    {"auth.two_factor_settings", "auth.logout", "auth.login", "web.static", "web.set_language", "web.healthz"}
+)
+
+
+def _second_factor_enrolled() -> Response | None:
+    """Send a user who must sign in with a second factor, and has none yet, to enrol one first."""
+    from flask import current_app, url_for
+
+    if (
+        request.endpoint in ENROLMENT_ENDPOINTS
+        or request.endpoint is None
+        or not current_user.is_authenticated
+    ):
+        return None
+    if current_user.two_factor_enabled:
+        return None
+    if current_user.audience == "console":
+        required = current_user.is_staff and current_app.config["STAFF_MFA"] == "required"
+    else:
+        required = any(m.requires_two_factor for m in current_user.memberships)
+    if not required:
+        return None
+    flash(_l("Set up two-factor sign-in before you go on: it is required for your account."), "warning")
+    return redirect(url_for("auth.two_factor_settings"))  # type: ignore[return-value]
 
 
 def _not_stored(response: Response) -> Response:
