@@ -145,8 +145,12 @@ def authenticate(session: Session, email: str, password: str, *, address: str, a
         raise SignInRefused(throttled=True, retry_after=THROTTLE_WINDOW)
     account = session.scalar(select(Account).where(Account.email == email))
     # The address limit is per app, and an account that proved itself lately (a reset link, a second
-    # factor) passes it: many honest people can share one address behind a proxy or an office NAT.
-    proven = account is not None and account.proven_until is not None and account.proven_until > now
+    # factor), or that will have to give a second factor before any session starts, passes it: many
+    # honest people share one address behind a proxy or an office NAT. The per-pair limit still holds.
+    proven = account is not None and (
+        account.totp_enabled_at is not None
+        or (account.proven_until is not None and account.proven_until > now)
+    )
     if (
         not proven
         and _recent_failures(session, since=since, address=address, audience=audience) >= ADDRESS_FAILURES

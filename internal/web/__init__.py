@@ -73,14 +73,17 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
         BABEL_DEFAULT_LOCALE="en",
         RATELIMIT_STORAGE_URI=config["RATELIMIT_STORAGE_URI"],
         RATELIMIT_HEADERS_ENABLED=True,
+        # Each app counts its own requests, even where both share one Redis.
+        RATELIMIT_KEY_PREFIX=audience,
         PORTAL_AUDIENCE=audience,
     )
     app.config.setdefault("RATELIMIT_ENABLED", config.get("RATELIMIT_ENABLED", True))
     app.config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_BYTES"]
     if config["PROXIES"]:
         # Behind N reverse proxies the client is the Nth address from the right of X-Forwarded-For.
+        # The host is not taken from the proxy: links in e-mails use EXTRANET_URL / CONSOLE_URL anyway.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=config["PROXIES"], x_proto=config["PROXIES"], x_host=config["PROXIES"]
+            app.wsgi_app, x_for=config["PROXIES"], x_proto=config["PROXIES"]
         )
     # Ids in paths fit the database's integer columns; a longer number is a page that does not exist.
     app.url_map.converters["int"] = DatabaseId
@@ -169,6 +172,8 @@ def _second_factor_enrolled() -> Response | None:
 
 def _not_stored(response: Response) -> Response:
     """Nothing a signed-in user sees (pages, exports) is kept by the browser or a proxy cache."""
+    if request.endpoint == "web.static":
+        return response
     if current_user.is_authenticated or response.headers.get("Content-Disposition", "").startswith(
         "attachment"
     ):

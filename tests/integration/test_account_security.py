@@ -364,3 +364,19 @@ def test_a_sign_in_with_a_second_factor_is_recorded_as_such(session, user):
     assert (event.method, event.address) == ("password+totp", "1.2.3.4")
     session.refresh(user)
     assert user.proven_until is not None
+
+
+def test_an_account_with_a_second_factor_passes_its_addresses_throttle_but_still_needs_the_code(
+    extranet, session, user
+):
+    first = extranet.test_client()
+    sign_in(first, user.email)
+    enrol(first, session, user)
+    client = extranet.test_client()
+    for n in range(20):
+        token = csrf_token(client, "/login")
+        client.post("/login", data={"email": f"x{n}@example.com", "password": "nope", "csrf_token": token})
+    assert sign_in(client, "someone.else@example.com").status_code == 429
+    response = sign_in(client, user.email)
+    assert response.headers["Location"] == "/login/two-factor"
+    assert client.get("/supplier/").status_code == 302
