@@ -322,12 +322,13 @@ def set_language() -> Response:
 def local_target(target: str) -> str | None:
     """``target`` as a path on this site to redirect to, or None when it would leave the site.
 
-    Control characters and whitespace are refused with a 400 (browsers drop a tab, so a slash, a tab
-    and ``/evil`` would become ``//evil``). The rest is checked as Werkzeug will send it: no scheme, no host.
+    Control characters (tab, CR, LF ...) are refused with a 400: browsers drop a tab, so a slash, a tab
+    and ``/evil`` would become ``//evil``. The rest is checked as Werkzeug will send it, percent-encoded:
+    no scheme, no host.
     """
     if not target:
         return None
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
         abort(400, description=_l("The address to return to contains characters that are not allowed."))
     if "\\" in target:  # browsers read a backslash as a slash
         return None

@@ -108,3 +108,28 @@ def test_an_ordinary_supplier_cannot_commit_past_its_12_week_horizon(client, ses
     assert response.status_code == 400
     assert "is outside the plan&#39;s horizon" in response.get_data(as_text=True)
     assert session.scalar(select(ForecastCommit)) is None
+
+
+def test_the_demos_commits_are_measured_against_the_suppliers_share_of_demand(session):
+    from sqlalchemy import func
+
+    from internal.demo import load_demo
+
+    load_demo(session, "small", today=dt.date(2026, 11, 25))
+    commits = session.scalars(select(ForecastCommit)).all()
+    assert commits
+    for c in commits:
+        demand = session.scalar(
+            select(func.sum(ForecastBucket.qty)).where(
+                ForecastBucket.plan_id == c.plan_id,
+                ForecastBucket.item_id == c.item_id,
+                ForecastBucket.site_id == c.site_id,
+                ForecastBucket.week_start == c.week_start,
+            )
+        )
+        share = session.scalar(
+            select(SourceListEntry.share_pct).where(
+                SourceListEntry.item_id == c.item_id, SourceListEntry.supplier_id == c.supplier_id
+            )
+        )
+        assert c.forecast_qty == (demand * share / 100).quantize(Decimal("0.001"))

@@ -350,3 +350,17 @@ def test_what_was_typed_is_escaped_in_the_errors_shown_on_the_page(client, sessi
     ).get_data(as_text=True)
     assert "&lt;b&gt;x&lt;/b&gt; is not an item you supply." in page
     assert "<b>x</b>" not in page
+
+
+@pytest.mark.parametrize("target", [" //evil.example/", "/%2F/evil.example/", "\u3000//evil.example/"])
+def test_spaces_and_encoded_slashes_do_not_lead_off_the_site(client, plan, target):  # noqa: F811
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"email": SUPPLIER, "password": PASSWORD, "csrf_token": token},
+    )
+    location = response.headers["Location"]
+    assert not location.startswith("//")
+    assert location.startswith("/")
+    assert "://" not in location
