@@ -124,8 +124,16 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+#: Password-reset requests are kept beside failed sign-ins (to throttle them) under this audience.
+RESET_REQUESTS = "reset"
+
+
 def _recent_failures(session: Session, *, since: dt.datetime, **where: str) -> int:
-    query = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    query = (
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.at >= since, LoginFailure.audience != RESET_REQUESTS)
+    )
     for column, value in where.items():
         query = query.where(getattr(LoginFailure, column) == value)
     return session.scalar(query) or 0
@@ -171,7 +179,13 @@ def authenticate(session: Session, email: str, password: str, *, address: str, a
     if needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     # A success clears this pair's failures, so a typo-prone user is not throttled later.
-    session.execute(delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.address == address))
+    session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.email == email,
+            LoginFailure.address == address,
+            LoginFailure.audience != RESET_REQUESTS,
+        )
+    )
     account.last_login_at = now
     session.flush()
     return account

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from internal.accounts import (
     PROVEN_FOR,
+    RESET_REQUESTS,
     THROTTLE_WINDOW,
     check_new_password,
     end_all_sessions,
@@ -30,7 +31,7 @@ REQUESTS_PER_ADDRESS = 10
 #: Reset mails to one account within RESET_LIFETIME; more requests send nothing.
 MAILS_PER_ACCOUNT = 3
 #: How reset requests are counted in login_failure, apart from sign-ins.
-REQUEST_AUDIENCE = "reset"
+REQUEST_AUDIENCE = RESET_REQUESTS
 
 
 class ResetThrottled(Exception):

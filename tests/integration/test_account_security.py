@@ -380,3 +380,11 @@ def test_an_account_with_a_second_factor_passes_its_addresses_throttle_but_still
     response = sign_in(client, user.email)
     assert response.headers["Location"] == "/login/two-factor"
     assert client.get("/supplier/").status_code == 302
+
+
+def test_asking_for_resets_does_not_count_as_failed_sign_ins(apps, user):
+    _console, extranet, _inbox = apps
+    client = extranet.test_client()
+    for _ in range(6):
+        ask_reset(client, user.email)
+    assert sign_in(client, user.email).status_code == 302
