@@ -85,3 +85,18 @@ def test_figures_shown_alike_pass_and_a_more_specific_share_for_a_group_is_compa
 
 def test_the_shipped_default_set_shows_each_figure_alike():
     assert figure_conflicts(parse(DEFAULT_SET.read_text(encoding="utf-8"))) == []
+
+
+def test_a_version_showing_a_figure_unevenly_is_never_stored(session):
+    import pytest
+
+    from policies import versions
+    from policies.language import PolicyInvalid
+    from tests.factories import make_account
+
+    author = make_account(session, "policy121@example.com", staff_role="policy_admin")
+    with pytest.raises(PolicyInvalid) as invalid:
+        versions.propose(session, LEAKY, author_id=author.id)
+    assert "(rule exact-commits) more finely than by forecast.qty (rule rounded-forecast)" in str(
+        invalid.value
+    )
