@@ -60,6 +60,7 @@ def _code_hash(code: str) -> str:
 
 
 def is_enabled(account: Account) -> bool:
+    """Whether the account signs in with a confirmed authenticator."""
     return account.totp_enabled_at is not None
 
 
@@ -150,6 +151,7 @@ def verify(session: Session, account: Account, code: str, *, secret_key: str) ->
 
 
 def remaining_recovery_codes(session: Session, account_id: int) -> int:
+    """How many of the account's recovery codes are still unused."""
     return len(
         session.scalars(
             select(RecoveryCode.id).where(

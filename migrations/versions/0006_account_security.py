@@ -17,6 +17,18 @@ down_revision = '0004'
 branch_labels = None
 depends_on = None
 
+#: A commit's forecast is the supplier's share of the week's demand at the site (planning.commit_forecast).
+RECOMPUTE_COMMIT_FORECASTS = """
+UPDATE forecast_commit SET forecast_qty = ROUND(
+    COALESCE((SELECT SUM(b.qty) FROM forecast_bucket b
+              WHERE b.plan_id = forecast_commit.plan_id AND b.item_id = forecast_commit.item_id
+                AND b.site_id = forecast_commit.site_id AND b.week_start = forecast_commit.week_start), 0)
+    * COALESCE((SELECT s.share_pct FROM source_list_entry s
+                WHERE s.supplier_id = forecast_commit.supplier_id AND s.item_id = forecast_commit.item_id
+                  AND (s.site_id = forecast_commit.site_id OR s.site_id IS NULL)
+                ORDER BY s.site_id IS NULL LIMIT 1), 100) / 100.0, 3)
+"""
+
 
 def upgrade() -> None:
     with op.batch_alter_table('login_failure', schema=None) as batch_op:
@@ -78,18 +90,7 @@ def upgrade() -> None:
     op.create_index('ix_sign_in_event_account_at', 'sign_in_event', ['account_id', 'at'])
     # Forecast commits of the demo and of earlier versions could hold the whole week's demand where the
     # supplier's share of it belongs: recompute them as the planning service does.
-    op.execute(
-        """
-        UPDATE forecast_commit SET forecast_qty = ROUND(
-            COALESCE((SELECT SUM(b.qty) FROM forecast_bucket b
-                      WHERE b.plan_id = forecast_commit.plan_id AND b.item_id = forecast_commit.item_id
-                        AND b.site_id = forecast_commit.site_id AND b.week_start = forecast_commit.week_start), 0)
-            * COALESCE((SELECT s.share_pct FROM source_list_entry s
-                        WHERE s.supplier_id = forecast_commit.supplier_id AND s.item_id = forecast_commit.item_id
-                          AND (s.site_id = forecast_commit.site_id OR s.site_id IS NULL)
-                        ORDER BY s.site_id IS NULL LIMIT 1), 100) / 100, 3)
-        """
-    )
+    op.execute(RECOMPUTE_COMMIT_FORECASTS)
 
 
 def downgrade() -> None:

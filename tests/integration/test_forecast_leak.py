@@ -133,3 +133,24 @@ def test_the_demos_commits_are_measured_against_the_suppliers_share_of_demand(se
             )
         )
         assert c.forecast_qty == (demand * share / 100).quantize(Decimal("0.001"))
+
+
+def test_migration_0006_restores_commits_that_hold_the_whole_weeks_demand(session):
+    import importlib.util
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    from internal.demo import load_demo
+
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "0006_account_security.py"
+    spec = importlib.util.spec_from_file_location("migration_0006", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    load_demo(session, "small", today=dt.date(2026, 11, 25))
+    right = dict(session.execute(text("SELECT id, forecast_qty FROM forecast_commit")).all())
+    # What earlier versions of the demo stored: the whole demand, not the supplier's share of it.
+    session.execute(text("UPDATE forecast_commit SET forecast_qty = forecast_qty * 2 + 1"))
+    session.execute(text(migration.RECOMPUTE_COMMIT_FORECASTS))
+    restored = dict(session.execute(text("SELECT id, forecast_qty FROM forecast_commit")).all())
+    assert {k: Decimal(str(v)) for k, v in restored.items()} == {k: Decimal(str(v)) for k, v in right.items()}
