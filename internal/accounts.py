@@ -23,6 +23,7 @@ from internal.models import (
     Partner,
     PartnerGroup,
     PartnerStatus,
+    SignInEvent,
     partner_group_member,
     utcnow,
 )
@@ -33,6 +34,8 @@ ACCOUNT_FAILURES_PER_ADDRESS = 5
 #: Failed sign-ins from one address, whatever the e-mail, before the address is throttled.
 ADDRESS_FAILURES = 20
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
+#: How long an account that proved itself (reset link, second factor) passes the address throttle.
+PROVEN_FOR = dt.timedelta(days=30)
 #: How often last_seen_at is written, so a page view is not a write.
 TOUCH_EVERY = dt.timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 10
@@ -65,6 +68,8 @@ class MembershipView:
     partner_kind: str
     role: str
     groups: frozenset[str]
+    #: The partner's admin requires its users to sign in with a second factor.
+    requires_two_factor: bool = False
 
     @property
     def is_supplier(self) -> bool:
@@ -93,6 +98,8 @@ class SignedInUser:
     audience: str
     memberships: tuple[MembershipView, ...]
     active_partner_id: int | None
+    #: A confirmed authenticator is enrolled.
+    two_factor_enabled: bool = False
 
     # Flask-Login's user protocol: the session token is the id, so a deleted session is no user.
     is_authenticated = True
@@ -118,8 +125,16 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+#: Password-reset requests are kept beside failed sign-ins (to throttle them) under this audience.
+RESET_REQUESTS = "reset"
+
+
 def _recent_failures(session: Session, *, since: dt.datetime, **where: str) -> int:
-    query = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    query = (
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.at >= since, LoginFailure.audience != RESET_REQUESTS)
+    )
     for column, value in where.items():
         query = query.where(getattr(LoginFailure, column) == value)
     return session.scalar(query) or 0
@@ -135,13 +150,22 @@ def authenticate(session: Session, email: str, password: str, *, address: str, a
     email = normalize_email(email)
     now = utcnow()
     since = now - THROTTLE_WINDOW
+    if _recent_failures(session, since=since, email=email, address=address) >= ACCOUNT_FAILURES_PER_ADDRESS:
+        raise SignInRefused(throttled=True, retry_after=THROTTLE_WINDOW)
+    account = session.scalar(select(Account).where(Account.email == email))
+    # The address limit is per app, and an account that proved itself lately (a reset link, a second
+    # factor), or that will have to give a second factor before any session starts, passes it: many
+    # honest people share one address behind a proxy or an office NAT. The per-pair limit still holds.
+    proven = account is not None and (
+        account.totp_enabled_at is not None
+        or (account.proven_until is not None and account.proven_until > now)
+    )
     if (
-        _recent_failures(session, since=since, email=email, address=address) >= ACCOUNT_FAILURES_PER_ADDRESS
-        or _recent_failures(session, since=since, address=address) >= ADDRESS_FAILURES
+        not proven
+        and _recent_failures(session, since=since, address=address, audience=audience) >= ADDRESS_FAILURES
     ):
         raise SignInRefused(throttled=True, retry_after=THROTTLE_WINDOW)
 
-    account = session.scalar(select(Account).where(Account.email == email))
     ok = verify_password(account.password_hash if account else None, password)
     allowed = (
         account is not None
@@ -149,14 +173,20 @@ def authenticate(session: Session, email: str, password: str, *, address: str, a
         and (account.is_staff if audience == "console" else bool(account.active_memberships()))
     )
     if not (ok and allowed):
-        session.add(LoginFailure(email=email, address=address, at=now))
+        session.add(LoginFailure(email=email, address=address, at=now, audience=audience))
         session.flush()
         raise SignInRefused()
     assert account is not None
     if needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     # A success clears this pair's failures, so a typo-prone user is not throttled later.
-    session.execute(delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.address == address))
+    session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.email == email,
+            LoginFailure.address == address,
+            LoginFailure.audience != RESET_REQUESTS,
+        )
+    )
     account.last_login_at = now
     session.flush()
     return account
@@ -216,12 +246,20 @@ _SESSION_WITH_ACCOUNT = (
         Account.staff_role,
         Account.locale,
         Account.active,
+        Account.totp_enabled_at,
     )
     .join(Account, Account.id == AccountSession.account_id)
     .where(AccountSession.token_hash == bindparam("token_hash"))
 )
 _MEMBERSHIPS = (
-    select(Membership.partner_id, Membership.role, Partner.code, Partner.name, Partner.kind)
+    select(
+        Membership.partner_id,
+        Membership.role,
+        Partner.code,
+        Partner.name,
+        Partner.kind,
+        Partner.requires_two_factor,
+    )
     .join(Partner, Partner.id == Membership.partner_id)
     .where(
         Membership.account_id == bindparam("account_id"),
@@ -263,6 +301,7 @@ def load_user(session: Session, token: str, *, audience: str) -> SignedInUser | 
             partner_kind=m.kind.value,
             role=m.role.value,
             groups=frozenset(groups.get(m.partner_id, ())),
+            requires_two_factor=m.requires_two_factor,
         )
         for m in found
     )
@@ -289,6 +328,7 @@ def load_user(session: Session, token: str, *, audience: str) -> SignedInUser | 
         audience=audience,
         memberships=memberships,
         active_partner_id=active,
+        two_factor_enabled=row.totp_enabled_at is not None,
     )
 
 
@@ -407,3 +447,94 @@ def partner_recipients(session: Session, partner_id: int) -> tuple[Recipient, ..
         )
     )
     return tuple(Recipient(r.id, r.email, r.name, r.code, r.kind.value, groups) for r in rows)
+
+
+# -- sign-in history and open sessions -------------------------------------------------------------
+
+#: Sign-ins listed on the account page.
+HISTORY_SHOWN = 20
+
+
+def record_sign_in(
+    session: Session, account: Account, *, audience: str, method: str, address: str, user_agent: str
+) -> None:
+    """Remember a successful sign-in for its owner's history; a second factor also proves the account."""
+    now = utcnow()
+    session.add(
+        SignInEvent(
+            account_id=account.id,
+            at=now,
+            audience=audience,
+            method=method,
+            address=address[:64],
+            user_agent=user_agent[:300],
+        )
+    )
+    if method != "password":
+        account.proven_until = now + PROVEN_FOR
+    session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class SignInView:
+    at: dt.datetime
+    audience: str
+    method: str
+    address: str
+    user_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    id: int
+    audience: str
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    address: str
+    user_agent: str
+    current: bool
+
+
+def sign_in_history(session: Session, account_id: int, *, limit: int = HISTORY_SHOWN) -> list[SignInView]:
+    """The account's latest sign-ins, newest first."""
+    rows = session.execute(
+        select(
+            SignInEvent.at,
+            SignInEvent.audience,
+            SignInEvent.method,
+            SignInEvent.address,
+            SignInEvent.user_agent,
+        )
+        .where(SignInEvent.account_id == account_id)
+        .order_by(SignInEvent.at.desc(), SignInEvent.id.desc())
+        .limit(limit)
+    ).all()
+    return [SignInView(*row) for row in rows]
+
+
+def open_sessions(session: Session, account_id: int, *, current_token: str) -> list[SessionView]:
+    """The account's unexpired sessions on both apps, the current one marked."""
+    current = token_hash(current_token)
+    rows = session.execute(
+        select(
+            AccountSession.id,
+            AccountSession.audience,
+            AccountSession.created_at,
+            AccountSession.last_seen_at,
+            AccountSession.address,
+            AccountSession.user_agent,
+            AccountSession.token_hash,
+        )
+        .where(AccountSession.account_id == account_id, AccountSession.expires_at > utcnow())
+        .order_by(AccountSession.last_seen_at.desc(), AccountSession.id.desc())
+    ).all()
+    return [SessionView(*row[:6], current=row.token_hash == current) for row in rows]
+
+
+def end_own_session(session: Session, account_id: int, session_id: int) -> bool:
+    """End one of the account's own sessions; False when there is no such session of this account."""
+    result = session.execute(
+        delete(AccountSession).where(AccountSession.id == session_id, AccountSession.account_id == account_id)
+    )
+    session.flush()
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -42,12 +42,20 @@ def load(override: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_FROM": env.get("MAIL_FROM", "portal@example.com"),
         # Where invitation links point: the extranet's public address.
         "EXTRANET_URL": env.get("EXTRANET_URL", "http://127.0.0.1:5000"),
+        # The staff console's public address, for its password-reset links (never the request's Host).
+        "CONSOLE_URL": env.get("CONSOLE_URL", "http://127.0.0.1:5001"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or (broker or "memory://"),
         "SESSION_HOURS": int(env.get("SESSION_HOURS", "8")),
         "HTTPS": env.get("PORTAL_HTTPS", "") == "1",
         # How often a worker's scheduler looks for purchase orders new or changed since their supplier
         # was last e-mailed (`portal worker` runs the scheduler).
         "PURCHASE_ORDER_SWEEP_SECONDS": float(env.get("PURCHASE_ORDER_SWEEP_SECONDS", "60")),
+        # "required": staff enrol a second factor before using the console (production); "optional": the demo.
+        "STAFF_MFA": env.get("STAFF_MFA", "optional"),
+        # How many reverse proxies stand before the apps; their X-Forwarded-For names the client.
+        "PROXIES": int(env.get("PORTAL_PROXIES", "0")),
+        # The largest request body (uploads): a forecast of 20,000 rows is well under 5 MB.
+        "MAX_UPLOAD_BYTES": int(env.get("MAX_UPLOAD_BYTES", str(5_000_000))),
     }
     if override:
         config.update(override)

@@ -495,6 +495,18 @@ def _pick(rng: random.Random, population: list[Any], cum_weights: list[float]) -
     return population[bisect(cum_weights, rng.random() * cum_weights[-1], 0, len(population) - 1)]
 
 
+def _default(table: Table, name: str) -> Any:
+    """The Python-side default of ``table.name``: a constant, or a function of no context (e.g. now)."""
+    default = table.c[name].default
+    if default is None:
+        return None
+    if default.is_scalar:
+        return default.arg  # type: ignore[attr-defined]
+    if default.is_callable:
+        return default.arg(None)  # type: ignore[attr-defined]
+    raise ValueError(f"{table.name}.{name} has a default the demo cannot compute; give it a value")
+
+
 def _chunks(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     it = iter(rows)
     while batch := list(itertools.islice(it, CHUNK)):
@@ -583,7 +595,7 @@ class _Demo:
         connection = self.session.connection()
         dialect = connection.dialect
         count = 0
-        sql, names, processors = "", [], []
+        sql, names, processors, defaults = "", [], [], {}
         for batch in _chunks(rows):
             if dialect.name != "sqlite":
                 self.session.execute(insert(table), batch)
@@ -596,6 +608,10 @@ class _Demo:
                     processors = [
                         table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
                     ]
+                    # Columns the rows leave out take their Python-side default, as SQLAlchemy gives them.
+                    defaults = {n: _default(table, n) for n in names if n not in batch[0]}
+                if defaults:
+                    batch = [{**defaults, **row} for row in batch]
                 converted = [
                     tuple(row[n] if p is None else p(row[n]) for n, p in zip(names, processors, strict=True))
                     for row in batch
@@ -1547,13 +1563,16 @@ class _Demo:
         commit_id = self.counter("forecast_commit")
         at = _at(start - dt.timedelta(days=1), 14)
         plant = {it.id: it.plant for it in self.items}
+        share = {(s.item.id, s.supplier): s.share / 100 for s in self.sources}
         rows = []
         for item_id, supplier in self.commit_items.items():
             for w in range(2, 8):  # weeks 0 and 1 are frozen
                 week = start + dt.timedelta(weeks=w)
-                forecast = self.published_qty.get((item_id, week))
-                if not forecast:
+                demand = self.published_qty.get((item_id, week))
+                if not demand:
                     continue
+                # The supplier's share of the week's demand, as the planning service stores it.
+                forecast = (demand * share[(item_id, supplier)]).quantize(Decimal("0.001"))
                 status = rng.choice(("ok", "ok", "ok", "shortfall", "surplus"))
                 factor = {"ok": Decimal(1), "shortfall": Decimal("0.7"), "surplus": Decimal("1.15")}[status]
                 rows.append(

@@ -194,6 +194,12 @@ def send_invitation(invitation_id: int, token: str) -> bool:
     return True
 
 
+@celery_app.task(name="portal.send_mail", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_mail(to: str, subject: str, text: str) -> None:
+    """Send one message the request already wrote, in its reader's language (a password-reset link)."""
+    mail.send(current_config(), to=to, subject=subject, text=text)
+
+
 def invite_and_send(
     session: Session,
     *,

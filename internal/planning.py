@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -31,10 +32,13 @@ from internal.models import (
     SourceListEntry,
 )
 from internal.partners import lock_partner_documents
+from internal.quantities import quantity_problem
 
 DEFAULT_TOLERANCE = Decimal("0.10")
 COLUMNS = ("sku", "site", "week", "qty", "comment")
 MAX_ROWS = 20_000
+#: Columns read from a spreadsheet row: the five a commit has, wherever they are among the first few.
+MAX_COLUMNS = 20
 
 
 @dataclass(frozen=True)
@@ -122,8 +126,19 @@ def commit_forecast(
     partner_id: int,
     entries: Iterable[CommitEntry],
     tolerance: Decimal = DEFAULT_TOLERANCE,
+    horizon_weeks: int | None = None,
+    today: dt.date | None = None,
+    as_shown: Callable[[Decimal], Any] | None = None,
 ) -> list[ForecastCommit]:
-    """Store or revise commits against the published plan; all entries or none."""
+    """Store or revise commits against the published plan; all entries or none.
+
+    A commit is taken only where the supplier is shown the demand: an item it supplies, at a site its
+    source list covers, in a week the plan has demand for and, when its sharing policy limits the
+    forecast to ``horizon_weeks`` from this week, within them. Anything else would let trial commits
+    read demand the policy hides. ``as_shown`` gives the expected quantity as the supplier is shown it
+    (rounded, say); the shortfall or surplus flag is judged against that, so trial commits cannot narrow
+    the figure down through the flag.
+    """
     lock_partner_documents(session, partner_id)
     entries = list(entries)
     plan = published_plan(session)
@@ -137,25 +152,48 @@ def commit_forecast(
     sites = dict(
         session.execute(select(Site.code, Site.id).where(Site.code.in_({e.site for e in entries}))).all()
     )
-    #: item id to the supplier's share of its demand (0 to 1), for the items this supplier is approved for.
-    shares = {
-        item_id: share / 100
-        for item_id, share in session.execute(
-            select(SourceListEntry.item_id, SourceListEntry.share_pct).where(
+    #: (item id, site id or None for every site) to the supplier's share of its demand (0 to 1).
+    sources = {
+        (item_id, site_id): share / 100
+        for item_id, site_id, share in session.execute(
+            select(SourceListEntry.item_id, SourceListEntry.site_id, SourceListEntry.share_pct).where(
                 SourceListEntry.supplier_id == partner_id, SourceListEntry.item_id.in_(items.values())
             )
         ).all()
     }
+    supplied = {item_id for item_id, _site in sources}
+
+    def share_of(item_id: int, site_id: int) -> Decimal | None:
+        found = sources.get((item_id, site_id), sources.get((item_id, None)))
+        return None if found is None else Decimal(found)
+
     horizon_end = plan.horizon_start + dt.timedelta(weeks=plan.weeks)
+    if horizon_weeks is not None:
+        today = today or dt.date.today()  # noqa: DTZ011 - the horizon counts weeks as the gate does
+        horizon_end = min(
+            horizon_end, today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=horizon_weeks)
+        )
+    #: The (item, site, week) the plan has demand for, among the entries' items.
+    planned = {
+        tuple(key)
+        for key in session.execute(
+            select(ForecastBucket.item_id, ForecastBucket.site_id, ForecastBucket.week_start)
+            .where(ForecastBucket.plan_id == plan.id, ForecastBucket.item_id.in_(supplied))
+            .distinct()
+        ).all()
+    }
     errors: list[Any] = []
     seen: set[tuple[int, int, dt.date]] = set()
     for e in entries:
         where = _l("row %(n)s: ", n=e.row) if e.row else ""
         item_id, site_id = items.get(e.sku), sites.get(e.site)
-        if item_id is None or item_id not in shares:
+        if item_id is None or item_id not in supplied:
             errors.append(_l("%(where)s%(sku)s is not an item you supply.", where=where, sku=e.sku))
-        if site_id is None:
+            item_id = None
+        if site_id is None or (item_id is not None and share_of(item_id, site_id) is None):
+            # A site that exists but that this supplier does not serve reads like one that does not exist.
             errors.append(_l("%(where)sthere is no site %(site)s.", where=where, site=repr(e.site)))
+            site_id = None
         if e.week.weekday() != 0:
             errors.append(
                 _l("%(where)s%(week)s is not a Monday; weeks start on Monday.", where=where, week=e.week)
@@ -170,6 +208,16 @@ def commit_forecast(
                     end=horizon_end,
                 )
             )
+        elif item_id and site_id and (item_id, site_id, e.week) not in planned:
+            errors.append(
+                _l(
+                    "%(where)sthe forecast has no demand for %(sku)s at %(site)s in the week of %(week)s.",
+                    where=where,
+                    sku=e.sku,
+                    site=e.site,
+                    week=e.week,
+                )
+            )
         elif plan.frozen_until and e.week <= plan.frozen_until:
             errors.append(
                 _l(
@@ -178,8 +226,13 @@ def commit_forecast(
                     week=e.week,
                 )
             )
-        if e.qty < 0:
-            errors.append(_l("%(where)sthe quantity cannot be negative.", where=where))
+        field = (
+            str(_l("row %(n)s, qty", n=e.row))
+            if e.row
+            else str(_l("%(sku)s at %(site)s, week of %(week)s", sku=e.sku, site=e.site, week=e.week))
+        )
+        if problem := quantity_problem(e.qty, field):
+            errors.append(problem)
         key = (item_id or 0, site_id or 0, e.week)
         if item_id and site_id and key in seen:
             errors.append(
@@ -221,8 +274,11 @@ def commit_forecast(
     stored = []
     for e in entries:
         key = (items[e.sku], sites[e.site], e.week)
-        expected = (Decimal(forecast.get(key, 0)) * shares[key[0]]).quantize(Decimal("0.001"))
-        status = classify(e.qty, expected, tolerance)
+        share = share_of(key[0], key[1])
+        assert share is not None  # checked above
+        expected = (Decimal(forecast.get(key, 0)) * share).quantize(Decimal("0.001"))
+        shown = as_shown(expected) if as_shown is not None else expected
+        status = classify(e.qty, shown if isinstance(shown, Decimal) else expected, tolerance)
         commit = existing.get(key)
         if commit is None:
             commit = ForecastCommit(
@@ -251,7 +307,7 @@ def read_upload(filename: str, content: bytes) -> list[CommitEntry]:
             raise CommitRefused(
                 [_l("The CSV file is not UTF-8 text; save it as 'CSV UTF-8' and upload again.")]
             ) from None
-        rows = [list(r) for r in csv.reader(io.StringIO(text))]
+        rows = [list(r) for r in itertools.islice(csv.reader(io.StringIO(text)), MAX_ROWS + 2)]
     else:
         raise CommitRefused([_l("%(filename)s: upload a .csv or .xlsx file.", filename=filename)])
     if not rows:
@@ -263,11 +319,11 @@ def read_upload(filename: str, content: bytes) -> list[CommitEntry]:
             [_l("The first row must name the columns; missing: %(missing)s.", missing=", ".join(missing))]
         )
     if len(rows) - 1 > MAX_ROWS:
+        # Reading stopped one row past the limit: the file is refused without reading the rest.
         raise CommitRefused(
             [
                 _l(
-                    "The file has %(count)s rows; upload at most %(max_rows)s at a time.",
-                    count=len(rows) - 1,
+                    "The file has more than %(max_rows)s rows; upload at most that many at a time.",
                     max_rows=MAX_ROWS,
                 )
             ]
@@ -326,7 +382,13 @@ def _xlsx_rows(content: bytes) -> list[list[object]]:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of error for a file that is not a workbook
         raise CommitRefused([_l("The file is not a readable .xlsx workbook.")]) from None
-    sheet = book.worksheets[0]
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    book.close()
-    return rows
+    try:
+        sheet = book.worksheets[0]
+        # Read-only mode streams the sheet: stop one row past the limit, and at the columns a commit has,
+        # so a small file claiming a million rows or columns costs no more than a full one.
+        cells = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+        return [list(r) for r in itertools.islice(cells, MAX_ROWS + 2)]
+    except Exception:  # a damaged sheet inside a valid zip
+        raise CommitRefused([_l("The file is not a readable .xlsx workbook.")]) from None
+    finally:
+        book.close()

@@ -23,6 +23,7 @@ from internal.models import (
     PurchaseOrderStatus,
     ResponseAction,
 )
+from internal.quantities import quantity_problem
 
 ANSWERABLE = (PurchaseOrderStatus.open, PurchaseOrderStatus.acknowledged)
 
@@ -120,6 +121,10 @@ def acknowledge_line(
             raise AnswerRefused(_l("Propose a different quantity, a different date, or both."))
         if proposed_qty is not None and proposed_qty <= 0:
             raise AnswerRefused(_l("A proposed quantity must be above zero."))
+        if proposed_qty is not None and (
+            problem := quantity_problem(proposed_qty, str(_l("Proposed quantity")))
+        ):
+            raise AnswerRefused(problem)
         if proposed_qty == line.qty and proposed_date in (None, line.need_by):
             raise AnswerRefused(_l("The proposal is the same as the order: accept the line instead."))
     with session.no_autoflush:  # the one flush below is where a concurrent answer shows

@@ -22,6 +22,7 @@ from internal.models import (
     ShipNoticeLine,
 )
 from internal.partners import lock_partner_documents
+from internal.quantities import quantity_problem
 
 SHIPPABLE_ORDERS = (
     PurchaseOrderStatus.open,
@@ -74,14 +75,10 @@ def create_ship_notice(
 
     wanted: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     for entry in lines:
-        if entry.qty <= 0:
-            errors.append(
-                _l(
-                    "%(po_number)s line %(line_no)s: the quantity must be above zero.",
-                    po_number=entry.po_number,
-                    line_no=entry.line_no,
-                )
-            )
+        field = str(_l("%(po_number)s line %(line_no)s", po_number=entry.po_number, line_no=entry.line_no))
+        if problem := quantity_problem(entry.qty, field, allow_zero=False):
+            errors.append(problem)
+            continue
         wanted[(entry.po_number, entry.line_no)] += entry.qty
     found = (
         {

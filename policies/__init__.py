@@ -13,8 +13,10 @@ from policies.gate import (
     UnknownDataset,
     UnknownFilter,
     Viewer,
+    as_shown,
     count,
     disclose,
+    horizon_weeks,
 )
 from policies.transforms import Aggregate
 
@@ -29,8 +31,10 @@ __all__ = [
     "UnknownDataset",
     "UnknownFilter",
     "Viewer",
+    "as_shown",
     "count",
     "disclose",
+    "horizon_weeks",
     "load_demo_policy",
 ]
 

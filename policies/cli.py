@@ -13,6 +13,7 @@ from internal import config as settings
 from internal.db import make_engine, make_session_factory
 from internal.models import Partner
 from policies.datasets import DATASETS
+from policies.figures import figure_conflicts
 from policies.language import PolicyInvalid, parse
 from policies.resolve import explain, resolve, run_tests
 
@@ -36,7 +37,8 @@ def check(paths: tuple[Path, ...]) -> None:
             for problem in invalid.problems:
                 click.echo(str(problem), err=True)
             continue
-        failures = run_tests(doc, str(path))
+        # A figure rounded in one dataset and exact in another is exact: refuse the document.
+        failures = [f"{path}: {conflict}" for conflict in figure_conflicts(doc)] + run_tests(doc, str(path))
         for failure in failures:
             click.echo(failure, err=True)
         failed |= bool(failures)

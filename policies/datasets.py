@@ -109,6 +109,9 @@ class Dataset:
     conditions: dict[str, Condition] = field(default_factory=dict)
     #: Lets the gate read a page a few values of its leading field at a time (see Window).
     window: Window | None = None
+    #: Field to the enterprise figure its values derive from ("forecast demand"): a figure shown in two
+    #: datasets must be shown alike in both, or the finer one undoes the coarser (``policies.figures``).
+    derived_from: dict[str, str] = field(default_factory=dict)
 
 
 def time_bucket(expr: Any, grain: str, dialect: str) -> ColumnElement[dt.date]:
@@ -514,6 +517,13 @@ ITEM = "item"
 DOCUMENT = "document"
 CUSTOMER = "customer"
 
+#: Enterprise figures that more than one dataset shows, in whole or as a share of it.
+DEMAND = "forecast demand"
+PREVIOUS_DEMAND = "previous forecast demand"
+SUPPLY_SHARE = "supply share"
+STOCK_ON_HAND = "stock on hand"
+CONSUMED = "consumption"
+
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in (
@@ -577,6 +587,7 @@ DATASETS: dict[str, Dataset] = {
             subjects={"sku": (ITEM, None)},
             measures=("qty", "previous_qty"),
             time_field="week",
+            derived_from={"qty": DEMAND, "previous_qty": PREVIOUS_DEMAND, "share_pct": SUPPLY_SHARE},
         ),
         Dataset(
             name="forecast_weeks",
@@ -602,6 +613,7 @@ DATASETS: dict[str, Dataset] = {
             scopes={"supplied_by_viewer": _supplied, "sites_viewer_serves": _supplier_sites(Site.id)},
             newest_first=False,
             subjects={"sku": (ITEM, None)},
+            derived_from={"on_hand": STOCK_ON_HAND},
         ),
         Dataset(
             name="consumption",
@@ -622,6 +634,7 @@ DATASETS: dict[str, Dataset] = {
             subjects={"sku": (ITEM, None), "customer": (CUSTOMER, _cu_customer.code)},
             measures=("qty",),
             time_field="issued_on",
+            derived_from={"qty": CONSUMED},
         ),
         Dataset(
             name="supplied_items",
@@ -638,6 +651,7 @@ DATASETS: dict[str, Dataset] = {
             scopes={"supplied_by_viewer": _supplied},
             newest_first=False,
             subjects={"sku": (ITEM, None)},
+            derived_from={"share_pct": SUPPLY_SHARE},
         ),
         Dataset(
             name="forecast_commits",
@@ -661,6 +675,7 @@ DATASETS: dict[str, Dataset] = {
             scopes={"own_documents": _own(ForecastCommit.supplier_id)},
             newest_first=False,
             subjects={"sku": (ITEM, None)},
+            derived_from={"forecast_qty": DEMAND},
         ),
         Dataset(
             name="orders",

@@ -350,6 +350,37 @@ def count(
     return Count(ds.name, rows, f"version {version.number}")
 
 
+def _resolution(session: Session, viewer: Viewer, dataset: str) -> Resolution:
+    if dataset not in DATASETS:
+        raise UnknownDataset(dataset)
+    _version, doc = _active(session)
+    return resolve(doc, dataset, viewer.partner_code, viewer.partner_kind, viewer.groups)
+
+
+def horizon_weeks(session: Session, viewer: Viewer, dataset: str) -> int | None:
+    """How many weeks ahead ``viewer`` may see ``dataset`` under the active policy: None for no limit,
+    0 when nothing of it is shared. Writes that answer the data (forecast commits) keep within it.
+    """
+    resolution = _resolution(session, viewer, dataset)
+    if not resolution.row_scopes or not resolution.fields:
+        return 0
+    return resolution.horizon_weeks
+
+
+def as_shown(session: Session, viewer: Viewer, dataset: str, field: str) -> Callable[[Any], Any]:
+    """A function giving a value of ``dataset.field`` as ``viewer`` is shown it (None when hidden).
+
+    A write that answers with a flag (a commit's shortfall) compares against this, so the flag tells
+    no more than the figure shown beside it.
+    """
+    resolution = _resolution(session, viewer, dataset)
+    treatment = resolution.fields.get(field) if resolution.row_scopes else None
+    if treatment is None:
+        return lambda _value: None
+    transform = column(treatment.transform, Context(viewer_partner_id=viewer.partner_id))
+    return lambda value: transform([value])[0]
+
+
 OTHER = "other"
 
 
@@ -496,7 +527,7 @@ def _show(
 def _unpack_offset(cursor: str) -> int:
     raw = _unpack(cursor)
     offset = raw.get("offset") if isinstance(raw, dict) else None
-    if not isinstance(offset, int) or offset < 0:
+    if type(offset) is not int or not 0 <= offset <= _MAX_CURSOR_INT:
         raise UnknownFilter(f"the page cursor {cursor!r} is not valid")
     return offset
 
@@ -574,12 +605,24 @@ def _decode_cursor(ds: Dataset, cursor: str) -> list[Any]:
     try:
         if not isinstance(raw, list) or len(raw) != len(ds.order):
             raise ValueError("wrong length")
-        return [
-            dt.date.fromisoformat(v) if kind is dt.date else kind(v)
-            for v, (_column, kind) in zip(raw, ds.order, strict=True)
-        ]
+        return [_cursor_value(v, kind) for v, (_column, kind) in zip(raw, ds.order, strict=True)]
     except (ValueError, TypeError) as error:
         raise UnknownFilter(f"the page cursor {cursor!r} is not valid") from error
+
+
+#: Cursor ids are database integers: a larger number (or 1e400) is a cursor this site never made.
+_MAX_CURSOR_INT = 2**31 - 1
+
+
+def _cursor_value(value: Any, kind: type) -> Any:
+    """One cursor value of the type its column sorts by; anything else is a ValueError."""
+    if kind is dt.date and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if kind is int and type(value) is int and abs(value) <= _MAX_CURSOR_INT:
+        return value
+    if kind is str and isinstance(value, str) and len(value) <= 400:
+        return value
+    raise ValueError(f"{value!r} is not a {kind.__name__}")
 
 
 def _record(

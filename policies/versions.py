@@ -11,7 +11,8 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from internal.models import Account, AuditEvent, PolicyStatus, PolicyVersion, StaffRole, utcnow
-from policies.language import PolicyDocument, parse
+from policies.figures import figure_conflicts
+from policies.language import PolicyDocument, PolicyInvalid, Problem, parse
 
 APPROVERS = (StaffRole.policy_admin, StaffRole.buyer)
 
@@ -37,11 +38,14 @@ def _audit(
 def propose(
     session: Session, text: str, *, author_id: int, comment: str = "", filename: str = "<policy>"
 ) -> PolicyVersion:
-    """Store a new version after validating it (PolicyInvalid lists the problems).
+    """Store a new version after validating it and checking its figures (PolicyInvalid lists the problems).
 
     The same text is the same version: proposing it again returns the stored one.
     """
     doc = parse(text, filename)
+    # A figure shown more finely in one dataset than another is a leak: such a version is never stored.
+    if conflicts := figure_conflicts(doc):
+        raise PolicyInvalid([Problem(filename, "", "figures", conflict) for conflict in conflicts])
     existing = session.scalar(select(PolicyVersion).where(PolicyVersion.content_hash == doc.content_hash))
     if existing is not None:
         return existing

@@ -144,14 +144,13 @@ def serve(host: str, extranet_port: int, console_port: int, workers: int | None)
     if workers is not None:
         _serve_with_gunicorn(host, extranet_port, console_port, workers)
         return
-    from werkzeug.serving import make_server
-
     import internal
     import portal
+    from internal.web.serving import make_quiet_server
 
     servers = [
-        make_server(host, extranet_port, portal.create_app(), threaded=True),
-        make_server(host, console_port, internal.create_app(), threaded=True),
+        make_quiet_server(host, extranet_port, portal.create_app(), threaded=True),
+        make_quiet_server(host, console_port, internal.create_app(), threaded=True),
     ]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()

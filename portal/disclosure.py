@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 import policies
@@ -46,7 +47,10 @@ def page_of(
             group=group,
         )
     except policies.UnknownFilter:
-        abort(400)
+        abort(
+            400,
+            description=_("This link asks for a page that does not exist. Start again from the first page."),
+        )
 
 
 def count_of(dataset: str, **filters: Any) -> int:

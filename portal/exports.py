@@ -22,11 +22,17 @@ FORMATS = {
 }
 
 
+#: A text cell starting with one of these is a formula to a spreadsheet (CSV injection, OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, enum.Enum):
-        return value.value
+        value = value.value
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)  # spreadsheets hold no zone; the portal's times are UTC
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value  # shown as typed, never run: numbers stay numbers, only text is quoted
     return value
 
 

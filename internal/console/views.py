@@ -31,7 +31,7 @@ from internal.models import (
     SalesOrder,
     StaffRole,
 )
-from internal.web import after_commit, db_session
+from internal.web import after_commit, db_session, page_number
 from internal.web.invite import invite_from_form
 from policies import versions
 
@@ -74,7 +74,7 @@ def overview() -> str:
 def partners() -> str:
     db = db_session()
     q = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     query = select(Partner).order_by(Partner.code)
     if q:
         like = f"%{q}%"
@@ -171,7 +171,7 @@ def purchase_orders() -> str:
     db = db_session()
     status = request.args.get("status", "")
     supplier = request.args.get("supplier", "").strip()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     query = select(PurchaseOrder).join(Partner, Partner.id == PurchaseOrder.supplier_id)
     if status in PurchaseOrderStatus.__members__:
         query = query.where(PurchaseOrder.status == PurchaseOrderStatus(status))

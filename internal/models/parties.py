@@ -68,6 +68,8 @@ class Partner(Base):
     country: Mapped[str] = mapped_column(String(2), default="")
     #: Key accounts are customers whose demand is a trade secret even in aggregate.
     is_key_account: Mapped[bool] = mapped_column(default=False)
+    #: Set by the partner's admin: its users must sign in with a second factor (TOTP).
+    requires_two_factor: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[created_now]
 
     groups: Mapped[list[PartnerGroup]] = relationship(
@@ -104,6 +106,14 @@ class Account(Base):
     created_at: Mapped[created_now]
     last_login_at: Mapped[dt.datetime | None]
     password_changed_at: Mapped[dt.datetime | None]
+    #: The TOTP secret, encrypted with a key derived from SECRET_KEY (Fernet); empty when not enrolled.
+    totp_secret: Mapped[str] = mapped_column(String(300), default="")
+    #: When a confirmed authenticator was enrolled; None while enrolment is unconfirmed or absent.
+    totp_enabled_at: Mapped[dt.datetime | None]
+    #: The last TOTP time step accepted, so one code signs in once.
+    totp_last_step: Mapped[int | None]
+    #: Until when the account has proved itself (reset link, second factor) and passes the address throttle.
+    proven_until: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="account", cascade="all, delete-orphan"
@@ -163,6 +173,52 @@ class LoginFailure(Base):
     email: Mapped[str] = mapped_column(String(254))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[created_now]
+    #: The app signed in to ("extranet", "console", or "reset" for reset requests): limits are per app.
+    audience: Mapped[str] = mapped_column(String(20), default="extranet", server_default="extranet")
+
+
+class PasswordReset(Base):
+    """A password-reset link sent by e-mail: single use, short-lived, kept only as a hash."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[intpk]
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 of the link's token.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The app whose sign-in page asked for it: the link leads back there.
+    audience: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[created_now]
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator; only its argon2 hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[intpk]
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    used_at: Mapped[dt.datetime | None]
+
+
+class SignInEvent(Base):
+    """One successful sign-in, shown to its owner as their sign-in history."""
+
+    __tablename__ = "sign_in_event"
+    __table_args__ = (Index("ix_sign_in_event_account_at", "account_id", "at"),)
+
+    id: Mapped[intpk]
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    at: Mapped[created_now]
+    audience: Mapped[str] = mapped_column(String(20))
+    #: How the account proved itself: "password", "password+totp", "password+recovery-code".
+    method: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
 
 
 class Invitation(Base):

@@ -10,8 +10,21 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, flash, g, jsonify, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
@@ -21,7 +34,10 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+from werkzeug.urls import iri_to_uri
 
 from internal import accounts, jobs
 from internal import config as settings
@@ -62,9 +78,20 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
         BABEL_DEFAULT_LOCALE="en",
         RATELIMIT_STORAGE_URI=config["RATELIMIT_STORAGE_URI"],
         RATELIMIT_HEADERS_ENABLED=True,
+        # Each app counts its own requests, even where both share one Redis.
+        RATELIMIT_KEY_PREFIX=audience,
         PORTAL_AUDIENCE=audience,
     )
     app.config.setdefault("RATELIMIT_ENABLED", config.get("RATELIMIT_ENABLED", True))
+    app.config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_BYTES"]
+    if config["PROXIES"]:
+        # Behind N reverse proxies the client is the Nth address from the right of X-Forwarded-For.
+        # The host is not taken from the proxy: links in e-mails use EXTRANET_URL / CONSOLE_URL anyway.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=config["PROXIES"], x_proto=config["PROXIES"]
+        )
+    # Ids in paths fit the database's integer columns; a longer number is a page that does not exist.
+    app.url_map.converters["int"] = DatabaseId
     _init_database(app, config)
     jobs.configure(config)
 
@@ -77,15 +104,87 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
         force_https=config["HTTPS"],
         session_cookie_secure=config["HTTPS"],
         strict_transport_security=config["HTTPS"],
-        content_security_policy={"default-src": "'self'", "img-src": ["'self'", "data:"]},
+        content_security_policy={
+            "default-src": "'self'",
+            "img-src": ["'self'", "data:"],
+            "object-src": "'none'",
+            "base-uri": "'self'",
+        },
         frame_options="DENY",
     )
     _init_login(app, audience)
+    if config["STAFF_MFA"] not in ("required", "optional"):
+        raise ValueError(f"STAFF_MFA must be 'required' or 'optional', not {config['STAFF_MFA']!r}")
+    app.before_request(_second_factor_enrolled)
+    app.after_request(_not_stored)
     app.register_blueprint(web)
     _register_errors(app)
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES, current_locale=current_locale, status_label=status_label
     )
+
+
+#: The largest id a path or cursor may name: PostgreSQL's integer.
+MAX_ID = 2**31 - 1
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` bounded to what an integer column holds, so a 30-digit id answers 404, not 500."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+#: The last page number a list accepts; beyond it the offset would not fit the database's integers.
+MAX_PAGE_NUMBER = 1_000_000
+
+
+def page_number() -> int:
+    """The ``page`` query parameter (1 when absent); a number no list has is a 400 with a message."""
+    raw = request.args.get("page", "1").strip() or "1"
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 7 and 1 <= int(raw) <= MAX_PAGE_NUMBER):
+        abort(400, description=_l("The page number must be between 1 and %(n)s.", n=f"{MAX_PAGE_NUMBER:,}"))
+    return int(raw)
+
+
+#: Pages open to someone who must still enrol a second factor: enrolment itself, and ways out.
+ENROLMENT_ENDPOINTS = frozenset(
+    {"auth.two_factor_settings", "auth.logout", "auth.login", "web.static", "web.set_language", "web.healthz"}
+)
+
+
+def _second_factor_enrolled() -> Response | None:
+    """Send a user who must sign in with a second factor, and has none yet, to enrol one first."""
+    from flask import current_app, url_for
+
+    if (
+        request.endpoint in ENROLMENT_ENDPOINTS
+        or request.endpoint is None
+        or not current_user.is_authenticated
+    ):
+        return None
+    if current_user.two_factor_enabled:
+        return None
+    if current_user.audience == "console":
+        required = current_user.is_staff and current_app.config["STAFF_MFA"] == "required"
+    else:
+        required = any(m.requires_two_factor for m in current_user.memberships)
+    if not required:
+        return None
+    flash(_l("Set up two-factor sign-in before you go on: it is required for your account."), "warning")
+    return redirect(url_for("auth.two_factor_settings"))  # type: ignore[return-value]
+
+
+def _not_stored(response: Response) -> Response:
+    """Nothing a signed-in user sees (pages, exports) is kept by the browser or a proxy cache."""
+    if request.endpoint == "web.static":
+        return response
+    if current_user.is_authenticated or response.headers.get("Content-Disposition", "").startswith(
+        "attachment"
+    ):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- database --------------------------------------------------------------------------------------
@@ -228,12 +327,27 @@ def set_language() -> Response:
         session["locale"] = code
         if current_user.is_authenticated:
             accounts.set_locale(db_session(), current_user.account_id, code)
-    target = request.form.get("next", "")
-    return redirect(target if _is_local(target) else url_for("index"))  # type: ignore[return-value]
+    return redirect(local_target(request.form.get("next", "")) or url_for("index"))  # type: ignore[return-value]
 
 
-def _is_local(target: str) -> bool:
-    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+def local_target(target: str) -> str | None:
+    """``target`` as a path on this site to redirect to, or None when it would leave the site.
+
+    Control characters (tab, CR, LF ...) are refused with a 400: browsers drop a tab, so a slash, a tab
+    and ``/evil`` would become ``//evil``. The rest is checked as Werkzeug will send it, percent-encoded:
+    no scheme, no host.
+    """
+    if not target:
+        return None
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        abort(400, description=_l("The address to return to contains characters that are not allowed."))
+    if "\\" in target:  # browsers read a backslash as a slash
+        return None
+    location = iri_to_uri(target)
+    parts = urlsplit(location)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or location.startswith("//"):
+        return None
+    return location
 
 
 #: Document statuses as people read them, in every language.
@@ -270,6 +384,7 @@ ERROR_TEXT = {
     403: (_l("Not allowed"), _l("Your account may not do this.")),
     404: (_l("Not found"), _l("There is no page at this address, or it is not yours to see.")),
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("The file is too large"), _l("Split the file and upload each part.")),
     429: (_l("Too many requests"), _l("Too many attempts in a short time. Wait a minute and try again.")),
     500: (_l("Something went wrong"), _l("The error was logged. Try again in a moment.")),
 }
@@ -293,11 +408,20 @@ def _register_errors(app: Flask) -> None:
             _l("The form was open too long or was sent from another page. Reload the page and try again."),
         )
 
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_e: RequestEntityTooLarge) -> tuple[str, int]:
+        limit = app.config["MAX_CONTENT_LENGTH"] / 1_000_000
+        return render_error(
+            413, message=_l("Upload at most %(mb)s MB at a time: split the file into parts.", mb=f"{limit:g}")
+        )
+
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> Any:
         if e.code is None or e.code < 400:
             return e
-        return render_error(e.code)
+        # A description given where the error was raised says what to fix; Werkzeug's defaults do not.
+        custom = e.description if e.description != type(e).description else None
+        return render_error(e.code, message=custom)
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> tuple[str, int]:

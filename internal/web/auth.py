@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from internal import accounts
-from internal.web import _is_local, db_session, limiter
-from internal.web.forms import LoginForm, PasswordChangeForm
+from internal import accounts, two_factor
+from internal.models import Account
+from internal.web import db_session, limiter, local_target
+from internal.web.account import register_account_views
+from internal.web.forms import LoginForm, PasswordChangeForm, TwoFactorCodeForm
+
+#: Seconds between a right password and its second factor before the sign-in starts over.
+SECOND_FACTOR_WITHIN = 300
 
 
 def _address() -> str:
@@ -27,14 +34,48 @@ def _sign_in(token: str) -> None:
     login_user(user)
 
 
+def complete_sign_in(account: Account, method: str, target: str | None) -> Response:
+    """Start the session for an account that proved itself, remember the sign-in, and go on."""
+    db = db_session()
+    audience = current_app.config["PORTAL_AUDIENCE"]
+    token = accounts.start_session(
+        db,
+        account,
+        audience=audience,
+        address=_address(),
+        user_agent=request.user_agent.string,
+        lifetime=current_app.permanent_session_lifetime,
+    )
+    accounts.record_sign_in(
+        db,
+        account,
+        audience=audience,
+        method=method,
+        address=_address(),
+        user_agent=request.user_agent.string,
+    )
+    _sign_in(token)
+    return redirect(target or url_for("index"))
+
+
+def _await_second_factor(account_id: int, target: str | None) -> None:
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    session["second_factor"] = {"account": account_id, "at": time.time(), "next": target or ""}
+
+
 def make_auth_blueprint() -> Blueprint:
     bp = Blueprint("auth", __name__)
+    register_account_views(bp)
 
     @bp.route("/login", methods=["GET", "POST"])
     @limiter.limit("30 per minute", methods=["POST"])
     def login() -> Response | str | tuple[str, int]:
         if current_user.is_authenticated:
             return redirect(url_for("index"))
+        target = local_target(request.args.get("next", ""))  # a malformed one is refused before sign-in
         form = LoginForm()
         status = 200
         if form.validate_on_submit():
@@ -55,18 +96,47 @@ def make_auth_blueprint() -> Blueprint:
                     form.form_errors.append(_("Wrong e-mail or password."))
                     status = 401
             else:
-                token = accounts.start_session(
-                    db,
-                    account,
-                    audience=audience,
-                    address=_address(),
-                    user_agent=request.user_agent.string,
-                    lifetime=current_app.permanent_session_lifetime,
-                )
-                _sign_in(token)
-                target = request.args.get("next", "")
-                return redirect(target if _is_local(target) else url_for("index"))
+                if two_factor.is_enabled(account):
+                    # The password was right; the session starts only once the second factor is too.
+                    _await_second_factor(account.id, target)
+                    return redirect(url_for("auth.second_factor"))
+                return complete_sign_in(account, "password", target)
         return render_template("auth/login.html", form=form), status
+
+    @bp.route("/login/two-factor", methods=["GET", "POST"])
+    @limiter.limit("30 per minute", methods=["POST"])
+    def second_factor() -> Response | str | tuple[str, int]:
+        """The second step of signing in: a code from the authenticator, or a recovery code."""
+        pending = session.get("second_factor")
+        if not isinstance(pending, dict) or time.time() - float(pending.get("at", 0)) > SECOND_FACTOR_WITHIN:
+            session.pop("second_factor", None)
+            flash(_("Sign in again: the step for your code took too long."), "warning")
+            return redirect(url_for("auth.login"))
+        form = TwoFactorCodeForm()
+        status = 200
+        if form.validate_on_submit():
+            try:
+                account, method = two_factor.verify_sign_in(
+                    db_session(),
+                    int(pending["account"]),
+                    form.code.data or "",
+                    secret_key=current_app.config["SECRET_KEY"],
+                    address=_address(),
+                )
+            except accounts.SignInRefused as refused:
+                session.pop("second_factor", None)
+                if refused.throttled:
+                    flash(
+                        _("Too many failed sign-ins. Wait %(minutes)d minutes and try again.", minutes=15),
+                        "danger",
+                    )
+                return redirect(url_for("auth.login"))
+            except two_factor.TwoFactorRefused:
+                form.code.errors = [_("That code is not right. Type the current code, or a recovery code.")]
+                status = 401
+            else:
+                return complete_sign_in(account, f"password+{method}", pending.get("next") or None)
+        return render_template("auth/second_factor.html", form=form), status
 
     @bp.post("/logout")
     @login_required

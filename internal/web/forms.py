@@ -74,3 +74,24 @@ class InviteForm(FlaskForm):
         ],
         default=MembershipRole.user.value,
     )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField(
+        _l("E-mail"),
+        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    new = new_password_field(_l("New password"), _l("Enter a new password."))
+    confirm = repeat_password_field(_l("Repeat the new password"), "new", _l("The two new passwords differ."))
+
+
+class TwoFactorCodeForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(_l("Enter the code.")), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True},
+    )

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from internal import accounts, invitations
+from internal import accounts, invitations, two_factor
 from internal import team as team_service
 from internal.web import db_session
 from internal.web.forms import InviteForm
@@ -95,4 +95,20 @@ def change_member(membership_id: int, change: str) -> Response:
         abort(404)
     except team_service.TeamChangeRefused as refused:
         flash(str(refused), "danger")
+    return redirect(url_for("partner_auth.team"))
+
+
+@partner_auth.post("/team/two-factor")
+@login_required
+def require_two_factor() -> Response:
+    """A partner admin requires (or stops requiring) a second factor of every user of the partner."""
+    partner_id = _admin_partner_id()
+    required = request.form.get("required") == "1"
+    two_factor.require_for_partner(
+        db_session(), actor_id=current_user.account_id, partner_id=partner_id, required=required
+    )
+    if required:
+        flash(_("Every user of your partner must now sign in with a second factor."), "success")
+    else:
+        flash(_("A second factor is now each user's choice."), "success")
     return redirect(url_for("partner_auth.team"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,7 +15,7 @@ from werkzeug.wrappers import Response
 import policies
 from internal import planning, purchasing, shipping
 from internal.web import db_session
-from portal.disclosure import count_of, one_or_404, page_of, require_side
+from portal.disclosure import count_of, one_or_404, page_of, require_side, viewer
 from portal.exports import export
 from portal.supplier.forms import LineAnswerForm, ShipNoticeForm
 
@@ -110,7 +111,7 @@ def answer_line(number: str, line_no: int) -> Response:
     return redirect(target)  # type: ignore[return-value]
 
 
-QTY_FIELD = re.compile(r"^qty-(?P<number>[^\s]+)-(?P<line>\d+)$")
+QTY_FIELD = re.compile(r"^qty-(?P<number>[^\s]+)-(?P<line>[0-9]{1,9})$")
 
 
 @supplier.get("/ship-notices")
@@ -170,8 +171,12 @@ MONTHLY = policies.Aggregate(("sku", "item", "uom", "site"), "month")
 @supplier.get("/forecast")
 def forecast() -> str:
     """One supplied item at a time: demand per week as a table and a chart, and the commits against it."""
+    return _forecast_page(request.args.get("sku") or "")
+
+
+def _forecast_page(chosen: str, errors: list[Any] | None = None) -> str:
     items = page_of("supplied_items", size=500)
-    sku = request.args.get("sku") or (items.rows[0]["sku"] if items.rows else "")
+    sku = chosen or (items.rows[0]["sku"] if items.rows else "")
     site = request.args.get("site") or None
     filters = {"sku": sku} | ({"site": site} if site else {})
     monthly = request.args.get("buckets") == "month"
@@ -193,69 +198,85 @@ def forecast() -> str:
         monthly=monthly,
         demand=demand,
         committed=committed,
+        # As plain text: a lazy message would be taken for safe HTML, with what the user typed inside.
+        errors=[str(e) for e in (errors or [])[:MAX_ERRORS_SHOWN]],
+        more_errors=max(0, len(errors or []) - MAX_ERRORS_SHOWN),
         today=dt.date.today(),  # noqa: DTZ011 - the supplier's calendar day decides what is frozen
     )
 
 
+#: Errors listed on the page; the rest are counted (each names its row, so the first ones say what to fix).
+MAX_ERRORS_SHOWN = 200
+
+
 @supplier.post("/forecast")
-def commit_forecast() -> Response:
+def commit_forecast() -> Response | tuple[str, int]:
     """Commit (or revise) quantities for the weeks of one item typed on the forecast page."""
     sku = request.form.get("sku", "")
-    entries = []
+    entries, errors = [], []
     for name, value in request.form.items():
         match = COMMIT_FIELD.match(name)
         if not match or not value.strip():
             continue
         try:
+            week = dt.date.fromisoformat(match["week"])
+        except ValueError:
+            errors.append(_("%(week)s is not a date; reload the page and type again.", week=match["week"]))
+            continue
+        try:
             qty = Decimal(value.strip())
         except InvalidOperation:
-            flash(_("%(value)s is not a quantity.", value=value), "danger")
-            return redirect(url_for("supplier.forecast", sku=sku))  # type: ignore[return-value]
+            errors.append(_("%(value)s is not a quantity.", value=value))
+            continue
         comment = request.form.get(f"comment-{match['site']}-{match['week']}", "")
-        entries.append(
-            planning.CommitEntry(sku, match["site"], dt.date.fromisoformat(match["week"]), qty, comment)
-        )
-    return _commit(entries, url_for("supplier.forecast", sku=sku))
+        entries.append(planning.CommitEntry(sku, match["site"], week, qty, comment))
+    if errors:
+        return _forecast_page(sku, errors), 400
+    return _commit(entries, sku, url_for("supplier.forecast", sku=sku))
 
 
 @supplier.post("/forecast/upload")
-def upload_commits() -> Response:
-    """A whole horizon from CSV or XLSX: every row is checked, and one bad row stores nothing."""
+def upload_commits() -> Response | tuple[str, int]:
+    """A whole horizon from CSV or XLSX: every row is checked, and one bad row stores nothing.
+
+    Errors are shown on the page this request answers, never carried in the session cookie: a file
+    with thousands of bad rows would make a cookie too large for any browser.
+    """
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        flash(_("Choose a CSV or XLSX file to upload."), "danger")
-        return redirect(url_for("supplier.forecast"))  # type: ignore[return-value]
+        return _forecast_page("", [_("Choose a CSV or XLSX file to upload.")]), 400
     try:
         entries = planning.read_upload(upload.filename, upload.read())
     except planning.CommitRefused as refused:
-        for error in refused.errors:
-            flash(str(error), "danger")
-        return redirect(url_for("supplier.forecast"))  # type: ignore[return-value]
-    return _commit(entries, url_for("supplier.forecast"))
+        return _forecast_page("", refused.errors), 400
+    return _commit(entries, "", url_for("supplier.forecast"))
 
 
-def _commit(entries: list[planning.CommitEntry], target: str) -> Response:
+def _commit(entries: list[planning.CommitEntry], sku: str, target: str) -> Response | tuple[str, int]:
+    db, who = db_session(), viewer()
     try:
         stored = planning.commit_forecast(
-            db_session(),
+            db,
             account_id=current_user.account_id,
             partner_id=current_user.active_membership.partner_id,
             entries=entries,
+            # Commits reach no further ahead than the forecast the policy shows this supplier.
+            horizon_weeks=policies.horizon_weeks(db, who, "forecast"),
+            # The flag is judged on the forecast as the supplier sees it, so it reveals nothing finer.
+            as_shown=policies.as_shown(db, who, "forecast_commits", "forecast_qty"),
         )
     except planning.CommitRefused as refused:
-        for error in refused.errors:
-            flash(str(error), "danger")
-    else:
-        flagged = sum(1 for c in stored if c.status.value != "ok")
-        flash(
-            _(
-                "%(n)d commits saved; %(flagged)d flagged as shortfall or surplus.",
-                n=len(stored),
-                flagged=flagged,
-            ),
-            "success" if not flagged else "warning",
-        )
-    return redirect(target)  # type: ignore[return-value]
+        return _forecast_page(sku, refused.errors), 400
+    flagged = sum(1 for c in stored if c.status.value != "ok")
+    flash(
+        _(
+            "%(n)d commits saved; %(flagged)d flagged as shortfall or surplus.",
+            n=len(stored),
+            flagged=flagged,
+        ),
+        "success" if not flagged else "warning",
+    )
+    return redirect(target)
 
 
 @supplier.get("/forecast.<fmt>")

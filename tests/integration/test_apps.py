@@ -15,6 +15,13 @@ SHARED_PATHS = {
     "/language",
     "/",
     "/assets/<path:filename>",
+    # One's own account, on either app.
+    "/login/two-factor",
+    "/password/forgot",
+    "/password/reset/<token>",
+    "/account",
+    "/account/sessions/<int:session_id>/end",
+    "/account/two-factor",
 }
 
 

@@ -109,7 +109,7 @@ def test_one_bad_entry_stores_nothing_and_every_problem_is_named(session, plan):
         "row 5: the week of 2026-11-23 is frozen and takes no more commits.",
         "row 6: 2026-12-01 is not a Monday; weeks start on Monday.",
         "row 7: 2027-01-04 is outside the plan's horizon (2026-11-23 to 2027-01-04).",
-        "row 7: the quantity cannot be negative.",
+        "row 7, qty: the quantity cannot be negative.",
     ]
     assert session.scalar(select(func.count()).select_from(ForecastCommit)) == 0
 

@@ -113,7 +113,7 @@ def test_a_version_activates_only_with_a_second_staff_members_approval(session):
     author = make_account(session, "author@example.com", staff_role="policy_admin")
     viewer_staff = make_account(session, "ro@example.com", staff_role="viewer")
     approver = make_account(session, "second@example.com", staff_role="buyer")
-    text = policies.DEFAULT_SET.read_text().replace("horizon: 12w", "horizon: 8w", 1)
+    text = policies.DEFAULT_SET.read_text().replace("horizon: 12w", "horizon: 8w")
     with pytest.raises(PolicyInvalid):
         versions.propose(session, "rules: [{id: x}]", author_id=author.id)
     proposed = versions.propose(session, text, author_id=author.id, comment="8 weeks")
@@ -249,7 +249,7 @@ def test_the_console_proposes_shows_errors_and_needs_a_second_person(session, co
         bad.get_data(as_text=True)
     )
 
-    text = policies.DEFAULT_SET.read_text().replace("horizon: 12w", "horizon: 6w", 1)
+    text = policies.DEFAULT_SET.read_text().replace("horizon: 12w", "horizon: 6w")
     author.post(
         "/policies", data={"csrf_token": csrf_token(author, "/policies"), "document": text, "comment": "6w"}
     )
