@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Numeric,
     Select,
     String,
+    TypeDecorator,
     and_,
     case,
     cast,
@@ -24,28 +26,36 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from internal.models import (
+    Account,
     Consumption,
     ForecastBucket,
     ForecastCommit,
     ForecastPlan,
     InventoryPosition,
     Invoice,
+    InvoiceStatus,
     Item,
     ItemKind,
     LineStatus,
+    OrderStatus,
     Partner,
     PlanStatus,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderStatus,
     SalesOrder,
+    SalesOrderEvent,
     SalesOrderLine,
     ServiceRequest,
+    ServiceRequestMessage,
+    ServiceRequestStatus,
     Shipment,
     ShipmentLine,
+    ShipmentStatus,
     ShipNotice,
     ShipNoticeLine,
     Site,
@@ -56,6 +66,8 @@ from internal.models import (
 Expr = ColumnElement[Any] | QueryableAttribute[Any]
 #: A row scope: the viewing partner's id to the SQL condition its rows meet.
 Scope = Callable[[int], ColumnElement[bool]]
+#: A filter condition: the value a page asks for to the SQL condition rows must meet.
+Condition = Callable[[Any], ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,8 @@ class Dataset:
     #: Fields an aggregate sums; the time field an aggregate buckets to a grain.
     measures: tuple[str, ...] = ()
     time_field: str | None = None
+    #: Filters beyond equality (a search, a date range): name to the condition built from the value asked.
+    conditions: dict[str, Condition] = field(default_factory=dict)
 
 
 def time_bucket(expr: Any, grain: str, dialect: str) -> ColumnElement[dt.date]:
@@ -316,6 +330,44 @@ _cm_fields: dict[str, Expr] = {
 }
 _cm_order = ((Item.sku, str), (Site.code, str), (ForecastCommit.week_start, dt.date))
 
+
+class Cents(TypeDecorator[Decimal]):
+    """A sum of money counted in whole cents in SQL, read back as an exact Decimal.
+
+    SQLite keeps NUMERIC values as floating point: summing the amounts there would add floats, so each
+    amount is rounded to an integer number of cents first, and integers add exactly on every database.
+    """
+
+    impl = Numeric(20, 0)
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(round(value)) / 100).quantize(CENT)
+
+
+CENT = Decimal("0.01")
+
+
+def in_cents(amount: Any) -> ColumnElement[Any]:
+    """``amount`` rounded to whole cents, as an integer-valued SQL expression."""
+    return func.round(amount * 100)
+
+
+def _contains(column: Expr, text: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match; % and _ typed by the user match themselves."""
+    return func.lower(column).contains(text.lower(), autoescape=True)
+
+
+_line_amount = type_coerce(in_cents(SalesOrderLine.qty * SalesOrderLine.unit_price), Cents())
+_so_lines_total = type_coerce(
+    select(func.coalesce(func.sum(in_cents(SalesOrderLine.qty * SalesOrderLine.unit_price)), 0))
+    .where(SalesOrderLine.order_id == SalesOrder.id)
+    .correlate(SalesOrder)
+    .scalar_subquery(),
+    Cents(),
+)
 _so_fields: dict[str, Expr] = {
     "number": SalesOrder.number,
     "customer_reference": SalesOrder.customer_reference,
@@ -325,8 +377,40 @@ _so_fields: dict[str, Expr] = {
     "ship_from": Site.code,
     "total_amount": SalesOrder.total_amount,
     "currency": SalesOrder.currency,
+    #: What the order's lines add up to (quantity times unit price); the total may differ by
+    #: discount, tax or freight.
+    "lines_total": _so_lines_total,
 }
 _so_order = ((SalesOrder.order_date, dt.date), (SalesOrder.id, int))
+
+
+def _order_search(text: str) -> ColumnElement[bool]:
+    """An order whose number, the customer's own PO reference, or one of its items matches ``text``."""
+    text = str(text).strip()
+    line_item = (
+        select(SalesOrderLine.id)
+        .join(Item, Item.id == SalesOrderLine.item_id)
+        .where(
+            SalesOrderLine.order_id == SalesOrder.id,
+            or_(_contains(Item.sku, text), _contains(Item.name, text)),
+        )
+        .correlate(SalesOrder)
+    )
+    return or_(
+        _contains(SalesOrder.number, text),
+        _contains(SalesOrder.customer_reference, text),
+        exists(line_item),
+    )
+
+
+_so_conditions: dict[str, Condition] = {
+    "q": _order_search,
+    "ordered_from": lambda day: SalesOrder.order_date >= day,
+    "ordered_to": lambda day: SalesOrder.order_date <= day,
+    "open": lambda _yes: SalesOrder.status.not_in(
+        [OrderStatus.delivered, OrderStatus.invoiced, OrderStatus.cancelled]
+    ),
+}
 
 _sol_fields: dict[str, Expr] = {
     "order_number": SalesOrder.number,
@@ -338,8 +422,19 @@ _sol_fields: dict[str, Expr] = {
     "unit_price": SalesOrderLine.unit_price,
     "promised_date": SalesOrderLine.promised_date,
     "shipped_qty": SalesOrderLine.shipped_qty,
+    #: Quantity times unit price, to the cent.
+    "amount": _line_amount,
 }
 _sol_order = ((SalesOrder.id, int), (SalesOrderLine.line_no, int))
+
+#: An order's status history: what its timeline is built from.
+_soe_fields: dict[str, Expr] = {
+    "order_number": SalesOrder.number,
+    "status": SalesOrderEvent.status,
+    "at": SalesOrderEvent.at,
+    "note": SalesOrderEvent.note,
+}
+_soe_order = ((SalesOrder.id, int), (SalesOrderEvent.id, int))
 
 # -- consumption: goods issues of the items the viewer supplies, and the customer each went to --
 _cu_customer = aliased(Partner)
@@ -415,6 +510,16 @@ _sh_fields: dict[str, Expr] = {
     "lines": _sh_lines,
 }
 _sh_order = ((Shipment.id, int),)
+_sh_conditions: dict[str, Condition] = {
+    "q": lambda text: or_(
+        _contains(Shipment.number, str(text).strip()),
+        _contains(SalesOrder.number, str(text).strip()),
+        _contains(Shipment.tracking_number, str(text).strip()),
+    ),
+    "arriving_from": lambda day: Shipment.eta >= day,
+    "arriving_to": lambda day: Shipment.eta <= day,
+    "on_the_way": lambda _yes: Shipment.status.in_([ShipmentStatus.planned, ShipmentStatus.in_transit]),
+}
 
 _in_order_number = aliased(SalesOrder)
 _in_fields: dict[str, Expr] = {
@@ -428,6 +533,15 @@ _in_fields: dict[str, Expr] = {
     "paid_on": Invoice.paid_on,
 }
 _in_order = ((Invoice.issued_on, dt.date), (Invoice.id, int))
+_in_conditions: dict[str, Condition] = {
+    "q": lambda text: or_(
+        _contains(Invoice.number, str(text).strip()), _contains(_in_order_number.number, str(text).strip())
+    ),
+    #: What the customer still owes: open, and open past its due date.
+    "unpaid": lambda _yes: Invoice.status.in_([InvoiceStatus.open, InvoiceStatus.overdue]),
+    "issued_from": lambda day: Invoice.issued_on >= day,
+    "issued_to": lambda day: Invoice.issued_on <= day,
+}
 
 _sr_order_number = aliased(SalesOrder)
 _sr_item = aliased(Item)
@@ -442,6 +556,33 @@ _sr_fields: dict[str, Expr] = {
     "updated_at": ServiceRequest.updated_at,
 }
 _sr_order = ((ServiceRequest.id, int),)
+_sr_conditions: dict[str, Condition] = {
+    "open": lambda _yes: ServiceRequest.status.not_in(
+        [ServiceRequestStatus.resolved, ServiceRequestStatus.closed]
+    ),
+}
+
+#: The conversation on a request, without the staff's internal notes (those never leave the building).
+_srm_author = aliased(Account)
+_srm_fields: dict[str, Expr] = {
+    "request_number": ServiceRequest.number,
+    "author": _srm_author.name,
+    "from_service_team": func.coalesce(_srm_author.is_staff, True),
+    "body": ServiceRequestMessage.body,
+    "at": ServiceRequestMessage.created_at,
+}
+_srm_order = ((ServiceRequest.id, int), (ServiceRequestMessage.id, int))
+
+
+def _service_request_messages_base() -> Select[Any]:
+    return (
+        _select(_srm_fields, _srm_order)
+        .select_from(ServiceRequestMessage)
+        .join(ServiceRequest, ServiceRequest.id == ServiceRequestMessage.request_id)
+        .outerjoin(_srm_author, _srm_author.id == ServiceRequestMessage.author_id)
+        .where(ServiceRequestMessage.internal_only.is_(False))
+    )
+
 
 _av_fields: dict[str, Expr] = {
     "sku": Item.sku,
@@ -621,6 +762,7 @@ DATASETS: dict[str, Dataset] = {
             filters={"number": SalesOrder.number, "status": SalesOrder.status},
             scopes={"own_documents": _own(SalesOrder.customer_id)},
             subjects={"number": (DOCUMENT, None)},
+            conditions=_so_conditions,
         ),
         Dataset(
             name="order_lines",
@@ -640,6 +782,22 @@ DATASETS: dict[str, Dataset] = {
             subjects={"order_number": (DOCUMENT, None), "sku": (ITEM, None)},
         ),
         Dataset(
+            name="order_events",
+            audience="customer",
+            fields=_soe_fields,
+            key=("order_number", "status", "at"),
+            base=lambda: (
+                _select(_soe_fields, _soe_order)
+                .select_from(SalesOrderEvent)
+                .join(SalesOrder, SalesOrder.id == SalesOrderEvent.order_id)
+            ),
+            order=_soe_order,
+            filters={"order_number": SalesOrder.number},
+            scopes={"own_documents": _own(SalesOrder.customer_id)},
+            newest_first=False,
+            subjects={"order_number": (DOCUMENT, None)},
+        ),
+        Dataset(
             name="shipments",
             audience="customer",
             fields=_sh_fields,
@@ -654,6 +812,7 @@ DATASETS: dict[str, Dataset] = {
             filters={"number": Shipment.number, "order_number": SalesOrder.number, "status": Shipment.status},
             scopes={"own_documents": _own(Shipment.customer_id)},
             subjects={"number": (DOCUMENT, None), "order_number": (DOCUMENT, None)},
+            conditions=_sh_conditions,
         ),
         Dataset(
             name="invoices",
@@ -666,11 +825,16 @@ DATASETS: dict[str, Dataset] = {
                 .outerjoin(_in_order_number, _in_order_number.id == Invoice.order_id)
             ),
             order=_in_order,
-            filters={"number": Invoice.number, "status": Invoice.status},
+            filters={
+                "number": Invoice.number,
+                "status": Invoice.status,
+                "order_number": _in_order_number.number,
+            },
             scopes={"own_documents": _own(Invoice.customer_id)},
             subjects={"number": (DOCUMENT, None), "order_number": (DOCUMENT, None)},
             measures=("amount",),
             time_field="issued_on",
+            conditions=_in_conditions,
         ),
         Dataset(
             name="service_requests",
@@ -684,9 +848,26 @@ DATASETS: dict[str, Dataset] = {
                 .outerjoin(_sr_item, _sr_item.id == ServiceRequest.item_id)
             ),
             order=_sr_order,
-            filters={"number": ServiceRequest.number, "status": ServiceRequest.status},
+            filters={
+                "number": ServiceRequest.number,
+                "status": ServiceRequest.status,
+                "order_number": _sr_order_number.number,
+            },
             scopes={"own_documents": _own(ServiceRequest.customer_id)},
             subjects={"number": (DOCUMENT, None), "order_number": (DOCUMENT, None), "sku": (ITEM, None)},
+            conditions=_sr_conditions,
+        ),
+        Dataset(
+            name="service_request_messages",
+            audience="customer",
+            fields=_srm_fields,
+            key=("request_number", "at"),
+            base=_service_request_messages_base,
+            order=_srm_order,
+            filters={"request_number": ServiceRequest.number},
+            scopes={"own_documents": _own(ServiceRequest.customer_id)},
+            newest_first=False,
+            subjects={"request_number": (DOCUMENT, None)},
         ),
         Dataset(
             name="availability",

@@ -125,10 +125,12 @@ def disclose(
     for forbidden in resolution.forbidden_scopes:
         query = query.where(not_(and_(*(ds.scopes[scope](viewer.partner_id) for scope in forbidden))))
     for name, value in (filters or {}).items():
+        if name in ds.conditions:
+            query = query.where(ds.conditions[name](value))
+            continue
         if name not in ds.filters:
-            raise UnknownFilter(
-                f"{dataset} cannot be filtered by {name!r}; use one of {', '.join(ds.filters)}"
-            )
+            known = ", ".join([*ds.filters, *ds.conditions])
+            raise UnknownFilter(f"{dataset} cannot be filtered by {name!r}; use one of {known}")
         query = query.where(ds.filters[name] == value)
     if resolution.horizon_weeks is not None and "week" in ds.fields:
         today = dt.date.today()  # noqa: DTZ011 - a horizon counts calendar weeks from this week's Monday

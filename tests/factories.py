@@ -178,3 +178,8 @@ class QueryCounter:
     @property
     def count(self) -> int:
         return sum(1 for s in self.statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")))
+
+
+def count_queries(connection: Any) -> QueryCounter:
+    """``with count_queries(connection) as counted: ...`` then ``counted.count`` statements were sent."""
+    return QueryCounter(connection)

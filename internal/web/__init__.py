@@ -244,6 +244,14 @@ STATUS_LABELS = {
     "shipped": _l("Shipped"),
     "delivered": _l("Delivered"),
     "invoiced": _l("Invoiced"),
+    "planned": _l("Planned"),
+    "in_transit": _l("In transit"),
+    "exception": _l("Delayed: carrier exception"),
+    "paid": _l("Paid"),
+    "overdue": _l("Overdue"),
+    "in_progress": _l("In progress"),
+    "waiting_on_customer": _l("Waiting for your answer"),
+    "resolved": _l("Resolved"),
 }
 
 
