@@ -58,6 +58,7 @@ from internal.models import (
     ShipmentStatus,
     ShipNotice,
     ShipNoticeLine,
+    ShipToSite,
     Site,
     SourceListEntry,
 )
@@ -380,6 +381,10 @@ _so_fields: dict[str, Expr] = {
     #: What the order's lines add up to (quantity times unit price); the total may differ by
     #: discount, tax or freight.
     "lines_total": _so_lines_total,
+    #: The customer's own site the order is delivered to.
+    "ship_to": ShipToSite.code,
+    #: A reorder the customer asked for that sales staff have not confirmed yet.
+    "draft": SalesOrder.draft,
 }
 _so_order = ((SalesOrder.order_date, dt.date), (SalesOrder.id, int))
 
@@ -403,8 +408,16 @@ def _order_search(text: str) -> ColumnElement[bool]:
     )
 
 
+def _delivered_to(order_ship_to: Expr) -> Condition:
+    """Documents of orders delivered to the customer's ship-to site with this code."""
+    return lambda code: order_ship_to.in_(
+        select(ShipToSite.id).where(ShipToSite.code == code).scalar_subquery()
+    )
+
+
 _so_conditions: dict[str, Condition] = {
     "q": _order_search,
+    "ship_to": _delivered_to(SalesOrder.ship_to_id),
     "ordered_from": lambda day: SalesOrder.order_date >= day,
     "ordered_to": lambda day: SalesOrder.order_date <= day,
     "open": lambda _yes: SalesOrder.status.not_in(
@@ -519,6 +532,7 @@ _sh_conditions: dict[str, Condition] = {
     "arriving_from": lambda day: Shipment.eta >= day,
     "arriving_to": lambda day: Shipment.eta <= day,
     "on_the_way": lambda _yes: Shipment.status.in_([ShipmentStatus.planned, ShipmentStatus.in_transit]),
+    "ship_to": _delivered_to(SalesOrder.ship_to_id),
 }
 
 _in_order_number = aliased(SalesOrder)
@@ -541,6 +555,7 @@ _in_conditions: dict[str, Condition] = {
     "unpaid": lambda _yes: Invoice.status.in_([InvoiceStatus.open, InvoiceStatus.overdue]),
     "issued_from": lambda day: Invoice.issued_on >= day,
     "issued_to": lambda day: Invoice.issued_on <= day,
+    "ship_to": _delivered_to(_in_order_number.ship_to_id),
 }
 
 _sr_order_number = aliased(SalesOrder)
@@ -560,7 +575,16 @@ _sr_conditions: dict[str, Condition] = {
     "open": lambda _yes: ServiceRequest.status.not_in(
         [ServiceRequestStatus.resolved, ServiceRequestStatus.closed]
     ),
+    "ship_to": _delivered_to(_sr_order_number.ship_to_id),
 }
+
+_st_fields: dict[str, Expr] = {
+    "code": ShipToSite.code,
+    "name": ShipToSite.name,
+    "city": ShipToSite.city,
+    "country": ShipToSite.country,
+}
+_st_order = ((ShipToSite.code, str),)
 
 #: The conversation on a request, without the staff's internal notes (those never leave the building).
 _srm_author = aliased(Account)
@@ -591,8 +615,20 @@ _av_fields: dict[str, Expr] = {
     "site": Site.code,
     "available": InventoryPosition.on_hand - InventoryPosition.allocated,
     "as_of": InventoryPosition.as_of,
+    #: The lead time sales quotes for the item, in days.
+    "lead_time_days": Item.lead_time_days,
 }
 _av_order = ((Item.sku, str), (Site.code, str))
+
+
+def _bought_by(viewer: int) -> ColumnElement[bool]:
+    """Items the customer has ordered."""
+    return Item.id.in_(
+        select(SalesOrderLine.item_id)
+        .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
+        .where(SalesOrder.customer_id == viewer)
+        .scalar_subquery()
+    )
 
 
 def _customer_sites(viewer: int) -> ColumnElement[bool]:
@@ -757,6 +793,7 @@ DATASETS: dict[str, Dataset] = {
                 _select(_so_fields, _so_order)
                 .select_from(SalesOrder)
                 .join(Site, Site.id == SalesOrder.site_id)
+                .outerjoin(ShipToSite, ShipToSite.id == SalesOrder.ship_to_id)
             ),
             order=_so_order,
             filters={"number": SalesOrder.number, "status": SalesOrder.status},
@@ -858,6 +895,17 @@ DATASETS: dict[str, Dataset] = {
             conditions=_sr_conditions,
         ),
         Dataset(
+            name="ship_to_sites",
+            audience="customer",
+            fields=_st_fields,
+            key=("code",),
+            base=lambda: _select(_st_fields, _st_order).select_from(ShipToSite),
+            order=_st_order,
+            filters={"code": ShipToSite.code},
+            scopes={"own_documents": _own(ShipToSite.customer_id)},
+            newest_first=False,
+        ),
+        Dataset(
             name="service_request_messages",
             audience="customer",
             fields=_srm_fields,
@@ -882,7 +930,7 @@ DATASETS: dict[str, Dataset] = {
             ),
             order=_av_order,
             filters={"sku": Item.sku, "site": Site.code},
-            scopes={"sites_viewer_serves": _customer_sites},
+            scopes={"sites_viewer_serves": _customer_sites, "bought_by_viewer": _bought_by},
             newest_first=False,
             subjects={"sku": (ITEM, None)},
         ),
