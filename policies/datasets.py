@@ -571,11 +571,23 @@ _sr_fields: dict[str, Expr] = {
     "updated_at": ServiceRequest.updated_at,
 }
 _sr_order = ((ServiceRequest.id, int),)
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
 _sr_conditions: dict[str, Condition] = {
     "open": lambda _yes: ServiceRequest.status.not_in(
         [ServiceRequestStatus.resolved, ServiceRequestStatus.closed]
     ),
     "ship_to": _delivered_to(_sr_order_number.ship_to_id),
+    "q": lambda text: or_(
+        _contains(ServiceRequest.number, str(text).strip()),
+        _contains(ServiceRequest.subject, str(text).strip()),
+    ),
+    "opened_from": lambda day: ServiceRequest.created_at >= _start_of(day),
+    "opened_to": lambda day: ServiceRequest.created_at < _start_of(day + dt.timedelta(days=1)),
 }
 
 _st_fields: dict[str, Expr] = {

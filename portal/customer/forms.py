@@ -21,10 +21,14 @@ class ListFilter(FlaskForm):
     status = SelectField(_l("Status"), validators=[Optional()])
     date_from = DateField(_l("From"), validators=[Optional()], render_kw={"type": "date"})
     date_to = DateField(_l("To"), validators=[Optional()], render_kw={"type": "date"})
+    ship_to = SelectField(_l("Delivered to"), validators=[Optional()])
 
-    def __init__(self, formdata: Any, statuses: list[SelectChoice], **kw: Any) -> None:
+    def __init__(
+        self, formdata: Any, statuses: list[SelectChoice], sites: list[SelectChoice], **kw: Any
+    ) -> None:
         super().__init__(formdata=formdata, **kw)
         self.status.choices = [SelectChoice("", _l("Any status")), *statuses]
+        self.ship_to.choices = [SelectChoice("", _l("All sites")), *sites]
 
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

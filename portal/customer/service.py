@@ -11,21 +11,19 @@ from wtforms.fields.choices import SelectChoice
 from internal import service_desk
 from internal.web import db_session
 from portal.customer.forms import MessageForm, ServiceRequestForm
-from portal.customer.views import customer, list_args
-from portal.disclosure import one_or_404, page_of
+from portal.customer.views import customer, list_args, list_filter
+from portal.disclosure import first_page, one_or_404, page_of
 
 REQUEST_STATUSES = ("open", "in_progress", "waiting_on_customer", "resolved", "closed")
 
 
 @customer.get("/service-requests")
 def service_requests() -> str:
-    status = request.args.get("status", "")
-    wanted = {"status": status} if status in REQUEST_STATUSES else {}
+    form, wanted = list_filter(REQUEST_STATUSES, ("opened_from", "opened_to"))
     return render_template(
         "customer/service_requests.html",
         requests=page_of("service_requests", **wanted),
-        statuses=REQUEST_STATUSES,
-        status=status,
+        form=form,
         args=list_args(),
     )
 
@@ -34,7 +32,7 @@ def service_requests() -> str:
 def new_service_request() -> Response | str | tuple[str, int]:
     """Open a request; what was typed stays on the page when something must be fixed."""
     form = ServiceRequestForm()
-    recent = page_of("orders", size=50)
+    recent = first_page("orders", size=50)
     form.order_number.choices = [
         SelectChoice("", _("No particular order")),
         *(SelectChoice(o["number"], f"{o['number']} · {o['customer_reference']}") for o in recent.rows),
@@ -75,7 +73,7 @@ def new_service_request() -> Response | str | tuple[str, int]:
 @customer.get("/service-requests/<number>")
 def service_request(number: str) -> str:
     found = one_or_404("service_requests", number=number)
-    messages = page_of("service_request_messages", size=500, request_number=number)
+    messages = first_page("service_request_messages", size=500, request_number=number)
     return render_template("customer/service_request.html", req=found, messages=messages, form=MessageForm())
 
 
@@ -99,5 +97,5 @@ def write_to_service(number: str) -> Response | tuple[str, int]:
             flash(_("Your message was sent."), "success")
             return redirect(url_for("customer.service_request", number=number))  # type: ignore[return-value]
     found = one_or_404("service_requests", number=number)
-    messages = page_of("service_request_messages", size=500, request_number=number)
+    messages = first_page("service_request_messages", size=500, request_number=number)
     return render_template("customer/service_request.html", req=found, messages=messages, form=form), 400
