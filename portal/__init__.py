@@ -81,6 +81,7 @@ def navigation() -> list[tuple[str, Any]]:
             ("customer.shipments", _l("Shipments")),
             ("customer.invoices", _l("Invoices")),
             ("customer.service_requests", _l("Service requests")),
+            ("customer.availability", _l("Availability")),
         ]
     if membership.is_partner_admin:
         items.append(("partner_auth.team", _l("Team")))

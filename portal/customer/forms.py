@@ -51,3 +51,7 @@ class MessageForm(FlaskForm):
     body = TextAreaField(
         _l("Message"), validators=[DataRequired(_l("Write your message.")), Length(max=4000)]
     )
+
+
+class ReorderForm(FlaskForm):
+    """Only the CSRF token: the order to repeat is in the address."""

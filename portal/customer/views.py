@@ -6,14 +6,16 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from internal.web import status_label
+from internal import reorders
+from internal.web import db_session, status_label
 from portal.customer import statement as statement_of_account
-from portal.customer.forms import ListFilter
+from portal.customer.forms import ListFilter, ReorderForm
 from portal.disclosure import first_page, one_or_404, page_of, require_side
 from portal.exports import FORMATS, every_row, export
 
@@ -183,6 +185,7 @@ def order(number: str) -> str:
         shipments=shipments,
         invoices=invoices,
         difference=difference,
+        reorder_form=ReorderForm(),
     )
 
 
@@ -240,3 +243,44 @@ def statement(fmt: str) -> Response:
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="statement-{today.isoformat()}.{fmt}"'},
     )
+
+
+@customer.get("/availability")
+def availability() -> str:
+    """Items the customer buys, as available as its agreement shows (banded by default), with lead times."""
+    sku = (request.args.get("sku") or "").strip()
+    stock = page_of("availability", size=50, **({"sku": sku} if sku else {}))
+    return render_template("customer/availability.html", stock=stock, sku=sku, args=list_args())
+
+
+@customer.post("/orders/<number>/reorder")
+def reorder(number: str) -> Response:
+    """Ask for the same lines again: a draft order for sales to confirm, or why nothing was created."""
+    if not ReorderForm().validate_on_submit():
+        abort(400)
+    try:
+        draft = reorders.reorder(
+            db_session(),
+            account_id=current_user.account_id,
+            partner_id=current_user.active_membership.partner_id,
+            order_number=number,
+        )
+    except reorders.DocumentNotFound:
+        abort(404)
+    except reorders.ReorderRefused as refused:
+        flash(
+            _(
+                "Nothing was ordered: these lines' items are no longer sold: %(lines)s. "
+                "Open a service request to ask for a replacement.",
+                lines="; ".join(
+                    _("line %(n)d, %(sku)s %(item)s", n=ln.line_no, sku=ln.sku, item=ln.item)
+                    for ln in refused.lines
+                ),
+            ),
+            "danger",
+        )
+        return redirect(url_for("customer.order", number=number))  # type: ignore[return-value]
+    flash(
+        _("Your reorder %(number)s was sent; our sales team will confirm it.", number=draft.number), "success"
+    )
+    return redirect(url_for("customer.order", number=draft.number))  # type: ignore[return-value]
