@@ -268,14 +268,14 @@ def reorder(number: str) -> Response:
     except reorders.DocumentNotFound:
         abort(404)
     except reorders.ReorderRefused as refused:
+        unsold = [
+            _("line %(n)d, %(sku)s %(item)s", n=ln.line_no, sku=ln.sku, item=ln.item) for ln in refused.lines
+        ]
         flash(
             _(
                 "Nothing was ordered: these lines' items are no longer sold: %(lines)s. "
                 "Open a service request to ask for a replacement.",
-                lines="; ".join(
-                    _("line %(n)d, %(sku)s %(item)s", n=ln.line_no, sku=ln.sku, item=ln.item)
-                    for ln in refused.lines
-                ),
+                lines="; ".join(unsold),
             ),
             "danger",
         )

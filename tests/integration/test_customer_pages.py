@@ -355,3 +355,18 @@ def test_every_list_filters_by_the_customers_own_ship_to_sites(client, session, 
     theirs = body(client.get("/customer/orders?ship_to=THEIRS"))
     assert "Not a valid choice" in theirs
     assert "SO-702-1" not in theirs
+
+
+def test_the_statement_and_pages_speak_chinese(client, world):
+    sign_in(client, "a@cus701.example.com")
+    headers = {"Accept-Language": "zh-CN"}
+    sheet = load_workbook(io.BytesIO(client.get("/customer/statement.xlsx", headers=headers).data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "对账单"
+    assert next(r for r in rows if r and r[0] == "币种")[1:3] == ("未到期", "1-30 天")
+    pdf = client.get("/customer/statement.pdf", headers=headers)
+    assert len(PdfReader(io.BytesIO(pdf.data)).pages) >= 1
+    assert "STSong-Light" in pdf.data.decode("latin-1")  # a CJK font reportlab ships, not Helvetica
+    page = body(client.get("/customer/invoices", headers=headers))
+    assert "对账单" in page
+    assert "已逾期" in page
