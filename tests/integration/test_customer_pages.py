@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -370,3 +371,32 @@ def test_the_statement_and_pages_speak_chinese(client, world):
     page = body(client.get("/customer/invoices", headers=headers))
     assert "对账单" in page
     assert "已逾期" in page
+
+
+@pytest.mark.parametrize(
+    ("path", "theirs"),
+    [
+        ("/customer/orders?q=SO-702-1", "SO-702-1"),
+        ("/customer/orders?q=SECRET-PO-999", "SO-702-1"),
+        ("/customer/orders.csv?q=SECRET", "SO-702-1"),
+        ("/customer/orders.xlsx?q=SECRET", "SO-702-1"),
+        ("/customer/shipments?q=DN-702-1", "DN-702-1"),
+        ("/customer/shipments.csv?q=DN-702", "DN-702-1"),
+        ("/customer/invoices?q=INV-702-1", "INV-702-1"),
+        ("/customer/invoices.csv?q=702", "INV-702-1"),
+        ("/customer/invoices?q=SO-702-1", "INV-702-1"),
+        ("/customer/statement.xlsx", "INV-702-1"),
+        ("/customer/", "SO-702-1"),
+    ],
+)
+def test_no_page_export_or_search_shows_another_customers_document(client, world, path, theirs):
+    sign_in(client, "a@cus701.example.com")
+    response = client.get(path)
+    assert response.status_code == 200
+    if path.endswith(".xlsx") or ".xlsx?" in path:
+        sheet = load_workbook(io.BytesIO(response.data)).active
+        shown = " ".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
+    else:
+        # What the page shows, not the search echoed in the box and in the export links.
+        shown = re.sub(r'(value|href)="[^"]*"', "", body(response))
+    assert theirs not in shown
