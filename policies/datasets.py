@@ -100,6 +100,9 @@ class Dataset:
     time_field: str | None = None
     #: Filters beyond equality (a search, a date range): name to the condition built from the value asked.
     conditions: dict[str, Condition] = field(default_factory=dict)
+    #: The fields each condition reads: a condition is refused to a viewer not shown all of them, so a
+    #: search cannot probe values the policy hides.
+    condition_reads: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def time_bucket(expr: Any, grain: str, dialect: str) -> ColumnElement[dt.date]:
@@ -812,6 +815,13 @@ DATASETS: dict[str, Dataset] = {
             scopes={"own_documents": _own(SalesOrder.customer_id)},
             subjects={"number": (DOCUMENT, None)},
             conditions=_so_conditions,
+            condition_reads={
+                "q": ("number", "customer_reference"),
+                "ordered_from": ("order_date",),
+                "ordered_to": ("order_date",),
+                "open": ("status",),
+                "ship_to": ("ship_to",),
+            },
         ),
         Dataset(
             name="order_lines",
@@ -862,6 +872,12 @@ DATASETS: dict[str, Dataset] = {
             scopes={"own_documents": _own(Shipment.customer_id)},
             subjects={"number": (DOCUMENT, None), "order_number": (DOCUMENT, None)},
             conditions=_sh_conditions,
+            condition_reads={
+                "q": ("number", "order_number", "tracking_number"),
+                "arriving_from": ("eta",),
+                "arriving_to": ("eta",),
+                "on_the_way": ("status",),
+            },
         ),
         Dataset(
             name="invoices",
@@ -884,6 +900,12 @@ DATASETS: dict[str, Dataset] = {
             measures=("amount",),
             time_field="issued_on",
             conditions=_in_conditions,
+            condition_reads={
+                "q": ("number", "order_number"),
+                "unpaid": ("status",),
+                "issued_from": ("issued_on",),
+                "issued_to": ("issued_on",),
+            },
         ),
         Dataset(
             name="service_requests",
@@ -905,6 +927,12 @@ DATASETS: dict[str, Dataset] = {
             scopes={"own_documents": _own(ServiceRequest.customer_id)},
             subjects={"number": (DOCUMENT, None), "order_number": (DOCUMENT, None), "sku": (ITEM, None)},
             conditions=_sr_conditions,
+            condition_reads={
+                "q": ("number", "subject"),
+                "open": ("status",),
+                "opened_from": ("opened_at",),
+                "opened_to": ("opened_at",),
+            },
         ),
         Dataset(
             name="ship_to_sites",

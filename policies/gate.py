@@ -126,6 +126,11 @@ def disclose(
         query = query.where(not_(and_(*(ds.scopes[scope](viewer.partner_id) for scope in forbidden))))
     for name, value in (filters or {}).items():
         if name in ds.conditions:
+            unseen = [f for f in ds.condition_reads.get(name, ()) if f not in resolution.fields]
+            if unseen:
+                raise UnknownFilter(
+                    f"{dataset} cannot be filtered by {name!r}: {', '.join(unseen)} not shared"
+                )
             query = query.where(ds.conditions[name](value))
             continue
         if name not in ds.filters:

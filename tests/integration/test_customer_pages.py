@@ -400,3 +400,22 @@ def test_no_page_export_or_search_shows_another_customers_document(client, world
         # What the page shows, not the search echoed in the box and in the export links.
         shown = re.sub(r'(value|href)="[^"]*"', "", body(response))
     assert theirs not in shown
+
+
+def test_a_search_cannot_probe_a_field_the_policy_hides(client, session, world):
+    from internal.models import PolicyStatus, PolicyVersion
+    from policies import versions
+
+    author = make_account(session, "author701@example.com", staff_role="policy_admin")
+    approver = make_account(session, "approver701@example.com", staff_role="buyer")
+    text = policies.DEFAULT_SET.read_text().replace("customer_reference: exact, ", "", 1)
+    assert text != policies.DEFAULT_SET.read_text()
+    proposed = versions.propose(session, text, author_id=author.id, comment="no PO references")
+    versions.approve(session, proposed.id, approver_id=approver.id)
+    assert session.get(PolicyVersion, proposed.id).status == PolicyStatus.active
+    viewer = policies.Viewer(None, world["mine"].id, "CUS-701", "customer", frozenset())
+    with pytest.raises(policies.UnknownFilter, match="customer_reference not shared"):
+        policies.disclose(session, viewer, "orders", filters={"q": "ACME-PO"})
+    sign_in(client, "a@cus701.example.com")
+    assert client.get("/customer/orders?q=ACME-PO-555").status_code == 400
+    assert client.get("/customer/orders?status=shipped").status_code == 200
