@@ -100,7 +100,12 @@ def test_a_customer_follows_an_order_reads_its_statement_asks_for_help_and_reord
     staff.get_by_label("Reply").fill("We are sending a copy of the delivery note today.")
     staff.get_by_role("button", name="Send reply").click()
     expect(staff.get_by_text("The reply was sent")).to_be_visible()
+    expect(staff.get_by_test_id("messages")).to_contain_text("a copy of the delivery note today")
     staff.close()
+    # The customer's users were e-mailed the reply, through the gate.
+    mails = [m for m in servers.mailbox.wait_for(1) if request_number in m["Subject"]]
+    assert "customer.user@example.com" in {m["To"] for m in mails}
+    assert "We are sending a copy of the delivery note today." in mails[0].get_content()
 
     # The customer sees the reply.
     page.goto(request_url)
