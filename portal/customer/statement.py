@@ -70,21 +70,33 @@ def _headings() -> list[str]:
 def to_xlsx(statement: Statement) -> bytes:
     """One sheet: the ageing summary per currency, then every open invoice. Amounts are exact numbers."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Statement"
-    sheet.append([_("Statement of account"), statement.partner])
-    sheet.append([_("As of"), statement.today])
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Statement")
+
+    def row(*values: Any) -> list[Any]:
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, Decimal):
+                cell.number_format = "#,##0.00"
+            elif isinstance(value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
+            cells.append(cell)
+        return cells
+
+    sheet.append(row(_("Statement of account"), statement.partner))
+    sheet.append(row(_("As of"), statement.today))
     sheet.append([])
-    sheet.append([_("Currency"), *bucket_labels(), _("Total")])
+    sheet.append(row(_("Currency"), *bucket_labels(), _("Total")))
     for currency, sums in sorted(statement.totals.items()):
-        sheet.append([currency, *sums])
+        sheet.append(row(currency, *sums))
     sheet.append([])
-    sheet.append([*_headings(), _("Currency")])
+    sheet.append(row(*_headings(), _("Currency")))
     for line in statement.lines:
         sheet.append(
-            [
+            row(
                 line["number"],
                 line.get("order_number") or "",
                 line["issued_on"],
@@ -92,14 +104,8 @@ def to_xlsx(statement: Statement) -> bytes:
                 line["days_past_due"],
                 line["amount"],
                 line["currency"],
-            ]
+            )
         )
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, Decimal):
-                cell.number_format = "#,##0.00"
-            elif isinstance(cell.value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
