@@ -388,6 +388,14 @@ _so_fields: dict[str, Expr] = {
     "ship_to": ShipToSite.code,
     #: A reorder the customer asked for that sales staff have not confirmed yet.
     "draft": SalesOrder.draft,
+    #: The latest date promised for any of its lines (None until the order is confirmed).
+    "promised_by": type_coerce(
+        select(func.max(SalesOrderLine.promised_date))
+        .where(SalesOrderLine.order_id == SalesOrder.id)
+        .correlate(SalesOrder)
+        .scalar_subquery(),
+        Date,
+    ),
 }
 _so_order = ((SalesOrder.order_date, dt.date), (SalesOrder.id, int))
 

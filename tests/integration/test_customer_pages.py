@@ -419,3 +419,31 @@ def test_a_search_cannot_probe_a_field_the_policy_hides(client, session, world):
     sign_in(client, "a@cus701.example.com")
     assert client.get("/customer/orders?q=ACME-PO-555").status_code == 400
     assert client.get("/customer/orders?status=shipped").status_code == 200
+
+
+def test_home_lists_open_orders_with_next_step_arrivals_overdue_invoices_and_requests(client, session, world):
+    from internal.models import ServiceRequest, ServiceRequestStatus
+
+    world["a1"].lines[0].promised_date = dt.date(2026, 12, 18)
+    world["a2"].status = OrderStatus.confirmed
+    world["a2"].lines[0].promised_date = dt.date(2026, 12, 19)
+    session.add(
+        ServiceRequest(
+            number="SR-701-1", customer_id=world["mine"].id, subject="Seal", status=ServiceRequestStatus.open
+        )
+    )
+    session.flush()
+    sign_in(client, "a@cus701.example.com")
+    page = body(client.get("/customer/"))
+    orders = page.split('data-testid="open-orders"')[1].split("</section>")[0]
+    assert "Shipped → next: Delivered" in orders  # SO-701-1
+    assert "Confirmed → next: In production (promised by Dec 19, 2026)" in orders  # SO-701-2
+    assert 'href="/customer/orders/SO-701-2"' in orders
+    arriving = page.split('data-testid="arriving"')[1].split("</section>")[0]
+    assert "DN-701-1" in arriving  # expected today
+    assert "DN-702-1" not in arriving
+    overdue = page.split('data-testid="overdue"')[1].split("</section>")[0]
+    assert 'href="/customer/invoices/INV-701-1"' in overdue
+    assert "INV-701-2" not in overdue  # open, not yet due
+    requests = page.split('data-testid="open-requests"')[1].split("</section>")[0]
+    assert 'href="/customer/service-requests/SR-701-1"' in requests
