@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -50,7 +51,7 @@ def tracking_url(carrier: str | None, number: str | None) -> str | None:
         return None
     for name, url in TRACKING_URLS.items():
         if carrier.startswith(name):
-            return url.format(number=number)
+            return url.format(number=quote(number, safe=""))
     return None
 
 

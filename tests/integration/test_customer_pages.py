@@ -447,3 +447,12 @@ def test_home_lists_open_orders_with_next_step_arrivals_overdue_invoices_and_req
     assert "INV-701-2" not in overdue  # open, not yet due
     requests = page.split('data-testid="open-requests"')[1].split("</section>")[0]
     assert 'href="/customer/service-requests/SR-701-1"' in requests
+
+
+def test_a_tracking_link_is_built_only_for_known_carriers_and_quotes_the_number():
+    from portal.customer.views import tracking_url
+
+    assert tracking_url("UPS Supply Chain", "1Z 99&x") == "https://www.ups.com/track?tracknum=1Z%2099%26x"
+    assert tracking_url("SF Express", "SF123").endswith("/waybill-detail/SF123")
+    assert tracking_url("Gati", "G1") is None
+    assert tracking_url("DHL Freight", "") is None
