@@ -35,7 +35,10 @@ def new_service_request() -> Response | str | tuple[str, int]:
     recent = first_page("orders", size=50)
     form.order_number.choices = [
         SelectChoice("", _("No particular order")),
-        *(SelectChoice(o["number"], f"{o['number']} · {o['customer_reference']}") for o in recent.rows),
+        *(
+            SelectChoice(o["number"], f"{o['number']} · {o.get('customer_reference') or ''}")
+            for o in recent.rows
+        ),
     ]
     if request.method == "GET":
         form.order_number.data = request.args.get("order", "")
