@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from internal.models import OrderStatus, SalesOrder, SalesOrderEvent, SalesOrderLine, utcnow
+from internal.models import AuditEvent, OrderStatus, SalesOrder, SalesOrderEvent, SalesOrderLine, utcnow
 from internal.purchasing import DocumentNotFound
 
 CENT = Decimal("0.01")
@@ -94,6 +94,16 @@ def reorder(session: Session, *, account_id: int, partner_id: int, order_number:
     )
     session.add(draft)
     session.flush()
+    session.add(
+        AuditEvent(
+            account_id=account_id,
+            action="sales_order.reorder_requested",
+            object_type="sales_order",
+            object_id=draft.number,
+            detail={"reorder_of": source.number},
+        )
+    )
+    session.flush()
     return draft
 
 
@@ -107,5 +117,10 @@ def confirm_draft(session: Session, *, account_id: int, number: str) -> SalesOrd
     order.draft = False
     order.status = OrderStatus.confirmed
     session.add(SalesOrderEvent(order_id=order.id, status=OrderStatus.confirmed, at=utcnow(), note=""))
+    session.add(
+        AuditEvent(
+            account_id=account_id, action="sales_order.confirmed", object_type="sales_order", object_id=number
+        )
+    )
     session.flush()
     return order

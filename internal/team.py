@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from internal.accounts import end_all_sessions, token_hash
 from internal.invitations import INVITATION_LIFETIME
-from internal.models import Account, Invitation, Membership, MembershipRole, utcnow
+from internal.models import Account, AuditEvent, Invitation, Membership, MembershipRole, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +186,7 @@ def renew_invitation(
     invitation.token_hash = token_hash(token)
     invitation.expires_at = utcnow() + INVITATION_LIFETIME
     invitation.sent_at = None
+    session.add(_invitation_event(actor_id, "invitation.renewed", invitation))
     session.flush()
     return invitation, token
 
@@ -195,5 +196,16 @@ def revoke_invitation(session: Session, *, actor_id: int, partner_id: int, invit
     _require_admin(session, actor_id, partner_id)
     invitation = _pending(session, partner_id, invitation_id)
     invitation.expires_at = utcnow()
+    session.add(_invitation_event(actor_id, "invitation.revoked", invitation))
     session.flush()
     return invitation.email
+
+
+def _invitation_event(actor_id: int, action: str, invitation: Invitation) -> AuditEvent:
+    return AuditEvent(
+        account_id=actor_id,
+        action=action,
+        object_type="invitation",
+        object_id=str(invitation.id),
+        detail={"email": invitation.email, "partner_id": invitation.partner_id},
+    )

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from internal.models import Membership, MembershipRole
+from internal.models import AuditEvent, Membership, MembershipRole
 from tests.conftest import app_config
 from tests.factories import csrf_token, make_account, make_partner, sign_in
 from tests.smtp_sink import smtp_sink  # noqa: F401 - pytest fixture
@@ -94,6 +94,10 @@ def test_pending_invitations_are_resent_with_a_new_link_or_revoked(session, team
     )
     assert visitor.get(f"/invitation/{second}").status_code == 404
     assert pending_row(client, "later@example.com") is None
+    audit = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_id == str(invitation_id)).order_by(AuditEvent.id)
+    ).all()
+    assert audit == ["invitation.renewed", "invitation.revoked"]
 
 
 def test_another_partners_invitation_cannot_be_touched(session, team):

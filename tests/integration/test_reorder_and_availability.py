@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from internal.models import InventoryPosition, Item, OrderStatus, SalesOrder
+from internal.models import AuditEvent, InventoryPosition, Item, OrderStatus, SalesOrder
 from tests.factories import csrf_token, make_account, make_partner, make_sales_order, sign_in
 
 
@@ -53,6 +53,10 @@ def test_a_reorder_is_a_draft_until_staff_confirm_it(client, console_client, ses
     session.refresh(draft)
     assert draft.draft is False
     assert draft.status == OrderStatus.confirmed
+    audit = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_id == draft.number).order_by(AuditEvent.id)
+    ).all()
+    assert audit == ["sales_order.reorder_requested", "sales_order.confirmed"]
     assert 'data-testid="draft-order"' not in console_client.get("/sales-orders/drafts").get_data(
         as_text=True
     )
