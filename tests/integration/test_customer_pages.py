@@ -456,3 +456,23 @@ def test_a_tracking_link_is_built_only_for_known_carriers_and_quotes_the_number(
     assert tracking_url("SF Express", "SF123").endswith("/waybill-detail/SF123")
     assert tracking_url("Gati", "G1") is None
     assert tracking_url("DHL Freight", "") is None
+
+
+@pytest.mark.parametrize("dataset", ["orders", "shipments", "invoices", "order_lines"])
+def test_a_searched_page_costs_the_same_statements_whatever_the_page_size(
+    connection, session, world, dataset
+):
+    for n in range(30):
+        order = make_sales_order(session, f"SO-701-S{n:02d}", world["mine"], days_ago=n)
+        add_shipment(session, order, f"DN-701-S{n:02d}")
+        add_invoice(session, order, f"INV-701-S{n:02d}", "1.00", due_days_ago=-3)
+    viewer = policies.Viewer(None, world["mine"].id, "CUS-701", "customer", frozenset())
+    wanted = {"order_lines": {"order_number": "SO-701-S01"}}.get(dataset, {"q": "701-S"})
+    counts = {}
+    for size in (1, 5, 100):
+        with count_queries(connection) as counted:
+            shown = policies.disclose(session, viewer, dataset, filters=wanted, page=policies.Page(size=size))
+        counts[size] = counted.count
+        assert len(shown.rows) == (1 if dataset == "order_lines" else min(size, 30))
+    assert counts[1] == counts[5] == counts[100]
+    assert counts[100] <= 4  # policy version, the page, the ledger insert (and the regions when generalizing)
