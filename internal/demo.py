@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, text
+from sqlalchemy import Table, bindparam, case, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from internal.models import (
@@ -32,6 +32,7 @@ from internal.models import (
     InventoryPosition,
     Invoice,
     Item,
+    ItemKind,
     Membership,
     Partner,
     PartnerGroup,
@@ -49,6 +50,7 @@ from internal.models import (
     ShipmentLine,
     ShipNotice,
     ShipNoticeLine,
+    ShipToSite,
     Site,
     SourceListEntry,
     partner_group_member,
@@ -254,6 +256,8 @@ CARRIERS = {
     "North China": ("SF Express", "JD Logistics"),
     "South Asia": ("Blue Dart", "Gati"),
 }
+#: A customer's own delivery sites: CUS-001 has three, key accounts two, everyone else one.
+CUSTOMER_SITES = (("MAIN", "Main plant"), ("NORTH", "North works"), ("SERVICE", "Service depot"))
 MM = tuple(f"{n} mm" for n in (125, 160, 200, 250, 315, 400))
 DN = tuple(f"DN{n}" for n in (32, 40, 50, 65, 80, 100, 125, 150, 200, 250, 300))
 SHAFT = tuple(f"D{n} mm" for n in (24, 32, 42, 55, 65))
@@ -621,6 +625,10 @@ class _Demo:
         self.rows[table.name] = self.rows.get(table.name, 0) + count
         return count
 
+    def next_id(self, table: str) -> int:
+        """The id after the rows already put in ``table`` (for a step adding to another step's table)."""
+        return self.base.get(table, 0) + self.rows.get(table, 0) + 1
+
     def counter(self, table: str) -> Callable[[], int]:
         """The next free id in ``table``, one call per row."""
         return itertools.count(self.base.get(table, 0) + 1).__next__
@@ -634,6 +642,7 @@ class _Demo:
         self.build_inventory()
         self.build_sales()
         self.build_service_requests()
+        self.build_customer_service()
         plan = self.build_forecast()
         self.build_purchasing(plan)
         self.build_consumption()
@@ -1286,6 +1295,76 @@ class _Demo:
             )
         self.put(ServiceRequest, requests)
         self.put(ServiceRequestMessage, messages)
+
+    def build_customer_service(self) -> None:
+        """Ship-to sites (several for CUS-001 and the key accounts), quoted lead times of finished goods,
+        and a request of CUS-001's awaiting the service team's reply. Draws nothing from the random
+        stream, so everything built after it stays as it was."""
+        site_id = self.counter("ship_to_site")
+        sites = []
+        for customer in self.customers:
+            names = CUSTOMER_SITES[: 3 if customer.code == "CUS-001" else 2 if customer.key_account else 1]
+            for code, name in names:
+                sites.append(
+                    {
+                        "id": site_id(),
+                        "customer_id": customer.id,
+                        "code": code,
+                        "name": f"{name}, {customer.code}",
+                        "city": "",
+                        "country": customer.country,
+                    }
+                )
+        self.put(ShipToSite, sites)
+        # A customer's sites have consecutive ids: each order goes to one of them in turn.
+        first = select(func.min(ShipToSite.id)).where(ShipToSite.customer_id == SalesOrder.customer_id)
+        many = select(func.count()).where(ShipToSite.customer_id == SalesOrder.customer_id)
+        self.session.execute(
+            update(SalesOrder).values(
+                ship_to_id=first.scalar_subquery() + SalesOrder.id % many.scalar_subquery()
+            )
+        )
+        # Sales quotes 10 to 25 days for most finished goods; every tenth is "ask us".
+        self.session.execute(
+            update(Item)
+            .where(Item.kind == ItemKind.finished)
+            .values(lead_time_days=case((Item.id % 10 == 0, None), else_=10 + 5 * (Item.id % 4)))
+        )
+        cus1 = self.by_code["CUS-001"]
+        rid = self.next_id("service_request")
+        opened = _at(self.today - dt.timedelta(days=1), 9, 30)
+        self.put(
+            ServiceRequest,
+            [
+                {
+                    "id": rid,
+                    "number": f"SR-{rid:06d}",
+                    "customer_id": cus1.id,
+                    "order_id": self.recent_orders[cus1.id][-1] if self.recent_orders[cus1.id] else None,
+                    "item_id": None,
+                    "subject": "Delivery address for the next shipment",
+                    "status": "open",
+                    "priority": "normal",
+                    "opened_by_id": cus1.contact,
+                    "created_at": opened,
+                    "updated_at": opened,
+                }
+            ],
+        )
+        self.put(
+            ServiceRequestMessage,
+            [
+                {
+                    "id": self.next_id("service_request_message"),
+                    "request_id": rid,
+                    "author_id": cus1.contact,
+                    "body": "Please deliver this order to our north works instead of the main plant. "
+                    "Can you confirm the change?",
+                    "internal_only": False,
+                    "created_at": opened,
+                }
+            ],
+        )
 
     # -- SCM ---------------------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,6 +20,7 @@ from internal.models import (
     ShipNotice,
     ShipNoticeLine,
 )
+from internal.numbering import number_from_id, provisional_number
 from internal.partners import lock_partner_documents
 from internal.quantities import quantity_problem
 
@@ -130,8 +130,7 @@ def create_ship_notice(
         raise ShipNoticeRefused(errors)
 
     notice = ShipNotice(
-        # Numbered from its own id once inserted: a number counted from the table races another insert.
-        number=f"ASN-new-{uuid.uuid4().hex[:24]}",
+        number=provisional_number(),
         supplier_id=partner_id,
         ship_date=ship_date,
         expected_arrival=expected_arrival,
@@ -145,7 +144,5 @@ def create_ship_notice(
         line.shipped_qty += qty
         line.order.status = PurchaseOrderStatus.partially_shipped
     session.add(notice)
-    session.flush()
-    notice.number = f"ASN-{notice.id:07d}"
-    session.flush()
+    number_from_id(session, notice, "ASN", 7)
     return notice

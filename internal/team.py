@@ -6,14 +6,17 @@ another partner is reported as not found. Results are plain values, never ORM ob
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from internal.accounts import end_all_sessions
-from internal.models import Account, Membership, MembershipRole
+from internal.accounts import end_all_sessions, token_hash
+from internal.invitations import INVITATION_LIFETIME
+from internal.models import Account, AuditEvent, Invitation, Membership, MembershipRole, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +130,82 @@ def reactivate(session: Session, *, actor_id: int, partner_id: int, membership_i
     _require_admin(session, actor_id, partner_id)
     _membership(session, partner_id, membership_id).active = True
     session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class PendingInvitation:
+    invitation_id: int
+    email: str
+    role: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    sent: bool
+
+
+def pending_invitations(session: Session, *, actor_id: int, partner_id: int) -> tuple[PendingInvitation, ...]:
+    """Invitations of this partner not yet accepted and still valid, newest first."""
+    _require_admin(session, actor_id, partner_id)
+    rows = session.scalars(
+        select(Invitation)
+        .where(
+            Invitation.partner_id == partner_id,
+            Invitation.accepted_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+    return tuple(
+        PendingInvitation(i.id, i.email, i.role.value, i.created_at, i.expires_at, i.sent_at is not None)
+        for i in rows
+    )
+
+
+def _pending(session: Session, partner_id: int, invitation_id: int) -> Invitation:
+    invitation = session.scalar(
+        select(Invitation).where(
+            Invitation.id == invitation_id,
+            Invitation.partner_id == partner_id,
+            Invitation.accepted_at.is_(None),
+        )
+    )
+    if invitation is None:
+        raise MemberNotFound(invitation_id)
+    return invitation
+
+
+def renew_invitation(
+    session: Session, *, actor_id: int, partner_id: int, invitation_id: int
+) -> tuple[Invitation, str]:
+    """A fresh link for a pending invitation (the old link stops working) and a full lifetime again.
+
+    Returns the invitation and the new token for the caller to e-mail (only its hash is stored).
+    """
+    _require_admin(session, actor_id, partner_id)
+    invitation = _pending(session, partner_id, invitation_id)
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = token_hash(token)
+    invitation.expires_at = utcnow() + INVITATION_LIFETIME
+    invitation.sent_at = None
+    session.add(_invitation_event(actor_id, "invitation.renewed", invitation))
+    session.flush()
+    return invitation, token
+
+
+def revoke_invitation(session: Session, *, actor_id: int, partner_id: int, invitation_id: int) -> str:
+    """Withdraw a pending invitation: its link stops working at once. Returns the address it was for."""
+    _require_admin(session, actor_id, partner_id)
+    invitation = _pending(session, partner_id, invitation_id)
+    invitation.expires_at = utcnow()
+    session.add(_invitation_event(actor_id, "invitation.revoked", invitation))
+    session.flush()
+    return invitation.email
+
+
+def _invitation_event(actor_id: int, action: str, invitation: Invitation) -> AuditEvent:
+    return AuditEvent(
+        account_id=actor_id,
+        action=action,
+        object_type="invitation",
+        object_id=str(invitation.id),
+        detail={"email": invitation.email, "partner_id": invitation.partner_id},
+    )

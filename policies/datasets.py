@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Numeric,
     Select,
     String,
+    TypeDecorator,
     and_,
     case,
     cast,
@@ -25,30 +27,39 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from internal.models import (
+    Account,
     Consumption,
     ForecastBucket,
     ForecastCommit,
     ForecastPlan,
     InventoryPosition,
     Invoice,
+    InvoiceStatus,
     Item,
     ItemKind,
     LineStatus,
+    OrderStatus,
     Partner,
     PlanStatus,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderStatus,
     SalesOrder,
+    SalesOrderEvent,
     SalesOrderLine,
     ServiceRequest,
+    ServiceRequestMessage,
+    ServiceRequestStatus,
     Shipment,
     ShipmentLine,
+    ShipmentStatus,
     ShipNotice,
     ShipNoticeLine,
+    ShipToSite,
     Site,
     SourceListEntry,
 )
@@ -60,6 +71,17 @@ Expr = ColumnElement[Any] | QueryableAttribute[Any]
 PartnerId = int | ColumnElement[int]
 Scope = Callable[[PartnerId], ColumnElement[bool]]
 Condition = Callable[[PartnerId, Any], ColumnElement[bool]]
+#: A condition on the value asked for alone (a search, a date range), whoever the viewer.
+ValueCondition = Callable[[Any], ColumnElement[bool]]
+
+
+def on_value(conditions: dict[str, ValueCondition]) -> dict[str, Condition]:
+    """Conditions that read only the value asked for, as the gate calls every condition."""
+
+    def reading(make: ValueCondition) -> Condition:
+        return lambda _viewer, value: make(value)
+
+    return {name: reading(make) for name, make in conditions.items()}
 
 
 @dataclass(frozen=True)
@@ -104,14 +126,17 @@ class Dataset:
     #: Fields an aggregate sums; the time field an aggregate buckets to a grain.
     measures: tuple[str, ...] = ()
     time_field: str | None = None
-    #: Filters that are not an equality, or that depend on the viewer: name to a function of the
-    #: viewer's partner id and the value asked for, giving the condition.
+    #: Filters beyond equality (a search, a date range), or that depend on the viewer: name to a function
+    #: of the viewer's partner id and the value asked for, giving the condition.
     conditions: dict[str, Condition] = field(default_factory=dict)
     #: Lets the gate read a page a few values of its leading field at a time (see Window).
     window: Window | None = None
     #: Field to the enterprise figure its values derive from ("forecast demand"): a figure shown in two
     #: datasets must be shown alike in both, or the finer one undoes the coarser (``policies.figures``).
     derived_from: dict[str, str] = field(default_factory=dict)
+    #: The fields each condition reads: a condition is refused to a viewer not shown all of them, so a
+    #: search cannot probe values the policy hides.
+    condition_reads: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def time_bucket(expr: Any, grain: str, dialect: str) -> ColumnElement[dt.date]:
@@ -370,6 +395,44 @@ _cm_fields: dict[str, Expr] = {
 }
 _cm_order = ((Item.sku, str), (Site.code, str), (ForecastCommit.week_start, dt.date))
 
+
+class Cents(TypeDecorator[Decimal]):
+    """A sum of money counted in whole cents in SQL, read back as an exact Decimal.
+
+    SQLite keeps NUMERIC values as floating point: summing the amounts there would add floats, so each
+    amount is rounded to an integer number of cents first, and integers add exactly on every database.
+    """
+
+    impl = Numeric(20, 0)
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(round(value)) / 100).quantize(CENT)
+
+
+CENT = Decimal("0.01")
+
+
+def in_cents(amount: Any) -> ColumnElement[Any]:
+    """``amount`` rounded to whole cents, as an integer-valued SQL expression."""
+    return func.round(amount * 100)
+
+
+def _contains(column: Expr, text: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match; % and _ typed by the user match themselves."""
+    return func.lower(column).contains(text.lower(), autoescape=True)
+
+
+_line_amount = type_coerce(in_cents(SalesOrderLine.qty * SalesOrderLine.unit_price), Cents())
+_so_lines_total = type_coerce(
+    select(func.coalesce(func.sum(in_cents(SalesOrderLine.qty * SalesOrderLine.unit_price)), 0))
+    .where(SalesOrderLine.order_id == SalesOrder.id)
+    .correlate(SalesOrder)
+    .scalar_subquery(),
+    Cents(),
+)
 _so_fields: dict[str, Expr] = {
     "number": SalesOrder.number,
     "customer_reference": SalesOrder.customer_reference,
@@ -379,8 +442,60 @@ _so_fields: dict[str, Expr] = {
     "ship_from": Site.code,
     "total_amount": SalesOrder.total_amount,
     "currency": SalesOrder.currency,
+    #: What the order's lines add up to (quantity times unit price); the total may differ by
+    #: discount, tax or freight.
+    "lines_total": _so_lines_total,
+    #: The customer's own site the order is delivered to.
+    "ship_to": ShipToSite.code,
+    #: A reorder the customer asked for that sales staff have not confirmed yet.
+    "draft": SalesOrder.draft,
+    #: The latest date promised for any of its lines (None until the order is confirmed).
+    "promised_by": type_coerce(
+        select(func.max(SalesOrderLine.promised_date))
+        .where(SalesOrderLine.order_id == SalesOrder.id)
+        .correlate(SalesOrder)
+        .scalar_subquery(),
+        Date,
+    ),
 }
 _so_order = ((SalesOrder.order_date, dt.date), (SalesOrder.id, int))
+
+
+def _order_search(text: str) -> ColumnElement[bool]:
+    """An order whose number, the customer's own PO reference, or one of its items matches ``text``."""
+    text = str(text).strip()
+    line_item = (
+        select(SalesOrderLine.id)
+        .join(Item, Item.id == SalesOrderLine.item_id)
+        .where(
+            SalesOrderLine.order_id == SalesOrder.id,
+            or_(_contains(Item.sku, text), _contains(Item.name, text)),
+        )
+        .correlate(SalesOrder)
+    )
+    return or_(
+        _contains(SalesOrder.number, text),
+        _contains(SalesOrder.customer_reference, text),
+        exists(line_item),
+    )
+
+
+def _delivered_to(order_ship_to: Expr) -> ValueCondition:
+    """Documents of orders delivered to the customer's ship-to site with this code."""
+    return lambda code: order_ship_to.in_(
+        select(ShipToSite.id).where(ShipToSite.code == code).scalar_subquery()
+    )
+
+
+_so_conditions: dict[str, ValueCondition] = {
+    "q": _order_search,
+    "ship_to": _delivered_to(SalesOrder.ship_to_id),
+    "ordered_from": lambda day: SalesOrder.order_date >= day,
+    "ordered_to": lambda day: SalesOrder.order_date <= day,
+    "open": lambda _yes: SalesOrder.status.not_in(
+        [OrderStatus.delivered, OrderStatus.invoiced, OrderStatus.cancelled]
+    ),
+}
 
 _sol_fields: dict[str, Expr] = {
     "order_number": SalesOrder.number,
@@ -392,8 +507,19 @@ _sol_fields: dict[str, Expr] = {
     "unit_price": SalesOrderLine.unit_price,
     "promised_date": SalesOrderLine.promised_date,
     "shipped_qty": SalesOrderLine.shipped_qty,
+    #: Quantity times unit price, to the cent.
+    "amount": _line_amount,
 }
 _sol_order = ((SalesOrder.id, int), (SalesOrderLine.line_no, int))
+
+#: An order's status history: what its timeline is built from.
+_soe_fields: dict[str, Expr] = {
+    "order_number": SalesOrder.number,
+    "status": SalesOrderEvent.status,
+    "at": SalesOrderEvent.at,
+    "note": SalesOrderEvent.note,
+}
+_soe_order = ((SalesOrder.id, int), (SalesOrderEvent.id, int))
 
 # -- consumption: goods issues of the items the viewer supplies, and the customer each went to --
 _cu_customer = aliased(Partner)
@@ -469,6 +595,17 @@ _sh_fields: dict[str, Expr] = {
     "lines": _sh_lines,
 }
 _sh_order = ((Shipment.id, int),)
+_sh_conditions: dict[str, ValueCondition] = {
+    "q": lambda text: or_(
+        _contains(Shipment.number, str(text).strip()),
+        _contains(SalesOrder.number, str(text).strip()),
+        _contains(Shipment.tracking_number, str(text).strip()),
+    ),
+    "arriving_from": lambda day: Shipment.eta >= day,
+    "arriving_to": lambda day: Shipment.eta <= day,
+    "on_the_way": lambda _yes: Shipment.status.in_([ShipmentStatus.planned, ShipmentStatus.in_transit]),
+    "ship_to": _delivered_to(SalesOrder.ship_to_id),
+}
 
 _in_order_number = aliased(SalesOrder)
 _in_fields: dict[str, Expr] = {
@@ -482,6 +619,16 @@ _in_fields: dict[str, Expr] = {
     "paid_on": Invoice.paid_on,
 }
 _in_order = ((Invoice.issued_on, dt.date), (Invoice.id, int))
+_in_conditions: dict[str, ValueCondition] = {
+    "q": lambda text: or_(
+        _contains(Invoice.number, str(text).strip()), _contains(_in_order_number.number, str(text).strip())
+    ),
+    #: What the customer still owes: open, and open past its due date.
+    "unpaid": lambda _yes: Invoice.status.in_([InvoiceStatus.open, InvoiceStatus.overdue]),
+    "issued_from": lambda day: Invoice.issued_on >= day,
+    "issued_to": lambda day: Invoice.issued_on <= day,
+    "ship_to": _delivered_to(_in_order_number.ship_to_id),
+}
 
 _sr_order_number = aliased(SalesOrder)
 _sr_item = aliased(Item)
@@ -497,6 +644,54 @@ _sr_fields: dict[str, Expr] = {
 }
 _sr_order = ((ServiceRequest.id, int),)
 
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+_sr_conditions: dict[str, ValueCondition] = {
+    "open": lambda _yes: ServiceRequest.status.not_in(
+        [ServiceRequestStatus.resolved, ServiceRequestStatus.closed]
+    ),
+    "ship_to": _delivered_to(_sr_order_number.ship_to_id),
+    "q": lambda text: or_(
+        _contains(ServiceRequest.number, str(text).strip()),
+        _contains(ServiceRequest.subject, str(text).strip()),
+    ),
+    "opened_from": lambda day: ServiceRequest.created_at >= _start_of(day),
+    "opened_to": lambda day: ServiceRequest.created_at < _start_of(day + dt.timedelta(days=1)),
+}
+
+_st_fields: dict[str, Expr] = {
+    "code": ShipToSite.code,
+    "name": ShipToSite.name,
+    "city": ShipToSite.city,
+    "country": ShipToSite.country,
+}
+_st_order = ((ShipToSite.code, str),)
+
+#: The conversation on a request, without the staff's internal notes (those never leave the building).
+_srm_author = aliased(Account)
+_srm_fields: dict[str, Expr] = {
+    "request_number": ServiceRequest.number,
+    "author": _srm_author.name,
+    "from_service_team": func.coalesce(_srm_author.is_staff, True),
+    "body": ServiceRequestMessage.body,
+    "at": ServiceRequestMessage.created_at,
+}
+_srm_order = ((ServiceRequest.id, int), (ServiceRequestMessage.id, int))
+
+
+def _service_request_messages_base() -> Select[Any]:
+    return (
+        _select(_srm_fields, _srm_order)
+        .select_from(ServiceRequestMessage)
+        .join(ServiceRequest, ServiceRequest.id == ServiceRequestMessage.request_id)
+        .outerjoin(_srm_author, _srm_author.id == ServiceRequestMessage.author_id)
+        .where(ServiceRequestMessage.internal_only.is_(False))
+    )
+
+
 _av_fields: dict[str, Expr] = {
     "sku": Item.sku,
     "item": Item.name,
@@ -504,8 +699,20 @@ _av_fields: dict[str, Expr] = {
     "site": Site.code,
     "available": InventoryPosition.on_hand - InventoryPosition.allocated,
     "as_of": InventoryPosition.as_of,
+    #: The lead time sales quotes for the item, in days.
+    "lead_time_days": Item.lead_time_days,
 }
 _av_order = ((Item.sku, str), (Site.code, str))
+
+
+def _bought_by(viewer: PartnerId) -> ColumnElement[bool]:
+    """Items the customer has ordered."""
+    return Item.id.in_(
+        select(SalesOrderLine.item_id)
+        .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
+        .where(SalesOrder.customer_id == viewer)
+        .scalar_subquery()
+    )
 
 
 def _customer_sites(viewer: PartnerId) -> ColumnElement[bool]:
@@ -686,11 +893,20 @@ DATASETS: dict[str, Dataset] = {
                 _select(_so_fields, _so_order)
                 .select_from(SalesOrder)
                 .join(Site, Site.id == SalesOrder.site_id)
+                .outerjoin(ShipToSite, ShipToSite.id == SalesOrder.ship_to_id)
             ),
             order=_so_order,
             filters={"number": SalesOrder.number, "status": SalesOrder.status},
             scopes={"own_documents": _own(SalesOrder.customer_id)},
             subjects={"number": (DOCUMENT, None)},
+            conditions=on_value(_so_conditions),
+            condition_reads={
+                "q": ("number", "customer_reference"),
+                "ordered_from": ("order_date",),
+                "ordered_to": ("order_date",),
+                "open": ("status",),
+                "ship_to": ("ship_to",),
+            },
         ),
         Dataset(
             name="order_lines",
@@ -710,6 +926,22 @@ DATASETS: dict[str, Dataset] = {
             subjects={"order_number": (DOCUMENT, None), "sku": (ITEM, None)},
         ),
         Dataset(
+            name="order_events",
+            audience="customer",
+            fields=_soe_fields,
+            key=("order_number", "status", "at"),
+            base=lambda: (
+                _select(_soe_fields, _soe_order)
+                .select_from(SalesOrderEvent)
+                .join(SalesOrder, SalesOrder.id == SalesOrderEvent.order_id)
+            ),
+            order=_soe_order,
+            filters={"order_number": SalesOrder.number},
+            scopes={"own_documents": _own(SalesOrder.customer_id)},
+            newest_first=False,
+            subjects={"order_number": (DOCUMENT, None)},
+        ),
+        Dataset(
             name="shipments",
             audience="customer",
             fields=_sh_fields,
@@ -724,6 +956,13 @@ DATASETS: dict[str, Dataset] = {
             filters={"number": Shipment.number, "order_number": SalesOrder.number, "status": Shipment.status},
             scopes={"own_documents": _own(Shipment.customer_id)},
             subjects={"number": (DOCUMENT, None), "order_number": (DOCUMENT, None)},
+            conditions=on_value(_sh_conditions),
+            condition_reads={
+                "q": ("number", "order_number", "tracking_number"),
+                "arriving_from": ("eta",),
+                "arriving_to": ("eta",),
+                "on_the_way": ("status",),
+            },
         ),
         Dataset(
             name="invoices",
@@ -736,11 +975,22 @@ DATASETS: dict[str, Dataset] = {
                 .outerjoin(_in_order_number, _in_order_number.id == Invoice.order_id)
             ),
             order=_in_order,
-            filters={"number": Invoice.number, "status": Invoice.status},
+            filters={
+                "number": Invoice.number,
+                "status": Invoice.status,
+                "order_number": _in_order_number.number,
+            },
             scopes={"own_documents": _own(Invoice.customer_id)},
             subjects={"number": (DOCUMENT, None), "order_number": (DOCUMENT, None)},
             measures=("amount",),
             time_field="issued_on",
+            conditions=on_value(_in_conditions),
+            condition_reads={
+                "q": ("number", "order_number"),
+                "unpaid": ("status",),
+                "issued_from": ("issued_on",),
+                "issued_to": ("issued_on",),
+            },
         ),
         Dataset(
             name="service_requests",
@@ -754,9 +1004,43 @@ DATASETS: dict[str, Dataset] = {
                 .outerjoin(_sr_item, _sr_item.id == ServiceRequest.item_id)
             ),
             order=_sr_order,
-            filters={"number": ServiceRequest.number, "status": ServiceRequest.status},
+            filters={
+                "number": ServiceRequest.number,
+                "status": ServiceRequest.status,
+                "order_number": _sr_order_number.number,
+            },
             scopes={"own_documents": _own(ServiceRequest.customer_id)},
             subjects={"number": (DOCUMENT, None), "order_number": (DOCUMENT, None), "sku": (ITEM, None)},
+            conditions=on_value(_sr_conditions),
+            condition_reads={
+                "q": ("number", "subject"),
+                "open": ("status",),
+                "opened_from": ("opened_at",),
+                "opened_to": ("opened_at",),
+            },
+        ),
+        Dataset(
+            name="ship_to_sites",
+            audience="customer",
+            fields=_st_fields,
+            key=("code",),
+            base=lambda: _select(_st_fields, _st_order).select_from(ShipToSite),
+            order=_st_order,
+            filters={"code": ShipToSite.code},
+            scopes={"own_documents": _own(ShipToSite.customer_id)},
+            newest_first=False,
+        ),
+        Dataset(
+            name="service_request_messages",
+            audience="customer",
+            fields=_srm_fields,
+            key=("request_number", "at"),
+            base=_service_request_messages_base,
+            order=_srm_order,
+            filters={"request_number": ServiceRequest.number},
+            scopes={"own_documents": _own(ServiceRequest.customer_id)},
+            newest_first=False,
+            subjects={"request_number": (DOCUMENT, None)},
         ),
         Dataset(
             name="availability",
@@ -771,7 +1055,7 @@ DATASETS: dict[str, Dataset] = {
             ),
             order=_av_order,
             filters={"sku": Item.sku, "site": Site.code},
-            scopes={"sites_viewer_serves": _customer_sites},
+            scopes={"sites_viewer_serves": _customer_sites, "bought_by_viewer": _bought_by},
             newest_first=False,
             subjects={"sku": (ITEM, None)},
         ),

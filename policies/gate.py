@@ -269,6 +269,11 @@ def _scoped(
         if name in ds.filters:
             equal.append(name)
         elif name in ds.conditions:
+            unseen = [f for f in ds.condition_reads.get(name, ()) if f not in resolution.fields]
+            if unseen:
+                raise UnknownFilter(
+                    f"{ds.name} cannot be filtered by {name!r}: {', '.join(unseen)} not shared"
+                )
             conditions.append((name, value))
         else:
             known = ", ".join([*ds.filters, *ds.conditions])

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import yaml
-from sqlalchemy import Date, DateTime, Integer, Numeric
+from sqlalchemy import Date, DateTime, Integer, Numeric, TypeDecorator
 
 from policies.datasets import DATASETS, Dataset
 from policies.transforms import APPLIES_TO, GRAINS, Aggregate, Transform
@@ -110,6 +110,8 @@ def field_type(ds: Dataset, name: str) -> str:
     if name in ("site", "deliver_to", "ship_from"):
         return "site"
     sql_type = ds.fields[name].type
+    if isinstance(sql_type, TypeDecorator):  # e.g. a UTC timestamp or a sum in cents: judge by what it stores
+        sql_type = sql_type.impl_instance
     if isinstance(sql_type, Integer | Numeric):
         return "number"
     if isinstance(sql_type, Date | DateTime):

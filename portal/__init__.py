@@ -75,7 +75,14 @@ def navigation() -> list[tuple[str, Any]]:
             ("supplier.ship_notices", _l("Ship notices")),
         ]
     if membership.is_customer:
-        items += [("customer.home", _l("Customer service")), ("customer.orders", _l("Orders"))]
+        items += [
+            ("customer.home", _l("Customer service")),
+            ("customer.orders", _l("Orders")),
+            ("customer.shipments", _l("Shipments")),
+            ("customer.invoices", _l("Invoices")),
+            ("customer.service_requests", _l("Service requests")),
+            ("customer.availability", _l("Availability")),
+        ]
     if membership.is_partner_admin:
         items.append(("partner_auth.team", _l("Team")))
     return items

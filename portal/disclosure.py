@@ -66,3 +66,13 @@ def one_or_404(dataset: str, **filters: Any) -> Any:
     if not disclosed.rows:
         abort(404)
     return disclosed.rows[0]
+
+
+def first_page(dataset: str, *, size: int = 25, **filters: Any) -> policies.Disclosure:
+    """The first page of ``dataset``, whatever cursor the query string holds (it belongs to another list)."""
+    try:
+        return policies.disclose(
+            db_session(), viewer(), dataset, filters=filters, page=policies.Page(size=size)
+        )
+    except policies.UnknownFilter:
+        abort(400)

@@ -36,17 +36,15 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def export(dataset: str, fmt: str, filename: str, **filters: Any) -> Response:
-    """Every row the viewer may see of ``dataset``, page by page through the gate, as one file."""
-    if fmt not in FORMATS:
-        abort(404)
+def every_row(dataset: str, *, channel: str = "export", **filters: Any) -> tuple[tuple[str, ...], list[Any]]:
+    """The visible columns and every row the viewer may see of ``dataset``, page by page through the gate."""
     who, rows, columns, after = viewer(), [], (), None
     while True:
         page = policies.disclose(
             db_session(),
             who,
             dataset,
-            channel="export",
+            channel=channel,
             filters=filters,
             page=policies.Page(after=after, size=500),
         )
@@ -55,7 +53,15 @@ def export(dataset: str, fmt: str, filename: str, **filters: Any) -> Response:
         after = page.next_page
         if not after or len(rows) >= MAX_ROWS:
             break
-    table = [[_cell(row[name]) for name in columns] for row in rows[:MAX_ROWS]]
+    return columns, rows[:MAX_ROWS]
+
+
+def export(dataset: str, fmt: str, filename: str, **filters: Any) -> Response:
+    """Every row the viewer may see of ``dataset``, page by page through the gate, as one file."""
+    if fmt not in FORMATS:
+        abort(404)
+    columns, rows = every_row(dataset, **filters)
+    table = [[_cell(row[name]) for name in columns] for row in rows]
     body = _csv(columns, table) if fmt == "csv" else _xlsx(columns, table, dataset)
     return Response(
         body,

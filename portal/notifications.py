@@ -154,3 +154,50 @@ def announce_purchase_orders_task() -> int:
     """Run by the worker's scheduler (PURCHASE_ORDER_SWEEP_SECONDS) and by `portal notify purchase-orders`."""
     with task_session() as session:
         return announce_purchase_orders(session, current_config())
+
+
+def _service_reply_text(req: Any, reply: Any, link: str) -> tuple[str, str]:
+    subject = f"Reply to your service request {req['number']}: {req['subject']}"
+    text = (
+        f"Our service team answered your request {req['number']} ({req['subject']}):\n\n"
+        f"{reply['body']}\n\nRead the whole conversation and answer in the partner portal:\n{link}\n"
+    )
+    return subject, text
+
+
+def send_service_reply_notice(
+    session: Session, config: dict[str, Any], *, request_number: str, partner_id: int
+) -> int:
+    """E-mail every active user of the customer the service team's latest reply; returns how many."""
+    sent = 0
+    for recipient in partner_recipients(session, partner_id):
+        viewer = _viewer(recipient, partner_id)
+        header = policies.disclose(
+            session, viewer, "service_requests", channel="email", filters={"number": request_number}
+        )
+        messages = policies.disclose(
+            session,
+            viewer,
+            "service_request_messages",
+            channel="email",
+            filters={"request_number": request_number},
+            page=policies.Page(size=500),
+        )
+        replies = [m for m in messages.rows if m.get("from_service_team") and m.get("body")]
+        if not header.rows or not replies:
+            continue  # nothing this partner may see: no e-mail rather than an empty one
+        link = f"{config['EXTRANET_URL'].rstrip('/')}/customer/service-requests/{request_number}"
+        subject, text = _service_reply_text(header.rows[0], replies[-1], link)
+        mail.send(config, to=recipient.email, subject=subject, text=text)
+        sent += 1
+    return sent
+
+
+@celery_app.task(
+    name="portal.notify_service_reply", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def notify_service_reply(request_number: str, partner_id: int) -> int:
+    with task_session() as session:
+        return send_service_reply_notice(
+            session, current_config(), request_number=request_number, partner_id=partner_id
+        )

@@ -180,3 +180,8 @@ class QueryCounter:
         # Transaction control is not work: a page ends its read transaction before writing its ledger.
         control = ("SAVEPOINT", "RELEASE", "ROLLBACK")
         return sum(1 for s in self.statements if not s.lstrip().upper().startswith(control))
+
+
+def count_queries(connection: Any) -> QueryCounter:
+    """``with count_queries(connection) as counted: ...`` then ``counted.count`` statements were sent."""
+    return QueryCounter(connection)

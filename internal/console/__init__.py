@@ -8,6 +8,8 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from internal.console.sales_desk import sales
+from internal.console.service_desk import desk
 from internal.console.views import console, overview
 from internal.web import init_web
 from internal.web.auth import make_auth_blueprint
@@ -18,6 +20,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     init_web(app, audience="console", config_override=config_override)
     app.register_blueprint(make_auth_blueprint())
     app.register_blueprint(console)
+    app.register_blueprint(desk)
+    app.register_blueprint(sales)
     app.add_url_rule("/", "index", overview)
 
     @app.context_processor
@@ -32,6 +36,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
                 ("console.purchase_orders", _l("Purchase orders")),
                 ("console.forecast_plans", _l("Forecast plans")),
                 ("console.policy_versions", _l("Sharing policy")),
+                ("service_desk.inbox", _l("Service requests")),
+                ("sales_desk.drafts", _l("Orders to confirm")),
             ]
             if current_user.is_authenticated
             else [],

@@ -13,6 +13,7 @@ from internal.models.crm import (
     Shipment,
     ShipmentLine,
     ShipmentStatus,
+    ShipToSite,
 )
 from internal.models.erp import (
     BomLine,
@@ -113,6 +114,7 @@ __all__ = [
     "ShipNotice",
     "ShipNoticeLine",
     "ShipNoticeStatus",
+    "ShipToSite",
     "Shipment",
     "ShipmentLine",
     "ShipmentStatus",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from internal.models.erp import Item, Site
@@ -37,9 +37,27 @@ class OrderStatus(enum.StrEnum):
     cancelled = "cancelled"
 
 
+class ShipToSite(Base):
+    """One of a customer's own delivery addresses; its orders name the one they go to."""
+
+    __tablename__ = "ship_to_site"
+    __table_args__ = (UniqueConstraint("customer_id", "code"),)
+
+    id: Mapped[intpk]
+    customer_id: Mapped[int] = partner_fk()
+    #: The customer's own short name for the site, unique within that customer.
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+
+
 class SalesOrder(Base):
     __tablename__ = "sales_order"
-    __table_args__ = (Index("ix_sales_order_customer_date", "customer_id", "order_date", "id"),)
+    __table_args__ = (
+        Index("ix_sales_order_customer_date", "customer_id", "order_date", "id"),
+        Index("ix_sales_order_ship_to_date", "ship_to_id", "order_date", "id"),
+    )
 
     id: Mapped[intpk]
     number: Mapped[code]
@@ -48,6 +66,10 @@ class SalesOrder(Base):
     customer_reference: Mapped[str] = mapped_column(String(60), default="")
     #: The site that fulfils the order.
     site_id: Mapped[int] = site_fk()
+    #: Where the customer wants it delivered, when it has several sites.
+    ship_to_id: Mapped[int | None] = mapped_column(ForeignKey("ship_to_site.id", ondelete="RESTRICT"))
+    #: Asked for by the customer (a reorder) and not yet confirmed by sales staff.
+    draft: Mapped[bool] = mapped_column(default=False, server_default=false())
     order_date: Mapped[dt.date]
     requested_date: Mapped[dt.date]
     status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), default=OrderStatus.received)
@@ -58,6 +80,7 @@ class SalesOrder(Base):
 
     customer: Mapped[Partner] = relationship()
     site: Mapped[Site] = relationship()
+    ship_to: Mapped[ShipToSite | None] = relationship()
     lines: Mapped[list[SalesOrderLine]] = relationship(
         back_populates="order", order_by="SalesOrderLine.line_no", cascade="all, delete-orphan"
     )

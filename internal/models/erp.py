@@ -61,6 +61,8 @@ class Item(Base):
     standard_cost: Mapped[money]
     cost_currency: Mapped[currency]
     active: Mapped[bool] = mapped_column(default=True)
+    #: Days from a customer's order to shipment that sales quotes for a finished good (None: ask).
+    lead_time_days: Mapped[int | None]
 
 
 class InventoryPosition(Base):

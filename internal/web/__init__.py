@@ -211,7 +211,12 @@ def _init_database(app: Flask, config: dict[str, Any]) -> None:
                 db.close()
         if response.status_code < 500:
             for callback in g.pop("after_commit", []):
-                callback()
+                try:
+                    callback()
+                except Exception:
+                    # The work is committed: a failure to queue (or, in-process, to send) an e-mail must
+                    # not show as a failed request. The task's own retries and sweeps take it from here.
+                    app.logger.exception("after-commit callback %r failed", callback)
         return response
 
     @app.teardown_request
@@ -369,6 +374,14 @@ STATUS_LABELS = {
     "shipped": _l("Shipped"),
     "delivered": _l("Delivered"),
     "invoiced": _l("Invoiced"),
+    "planned": _l("Planned"),
+    "in_transit": _l("In transit"),
+    "exception": _l("Delayed: carrier exception"),
+    "paid": _l("Paid"),
+    "overdue": _l("Overdue"),
+    "in_progress": _l("In progress"),
+    "waiting_on_customer": _l("Waiting for your answer"),
+    "resolved": _l("Resolved"),
 }
 
 

@@ -1,7 +1,7 @@
 """account security: password resets, two-factor sign-in, sign-in history, per-app address throttle
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-03 13:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from internal.models.types import UTCDateTime
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

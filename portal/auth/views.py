@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from internal import accounts, invitations, two_factor
+from internal import accounts, invitations, jobs, two_factor
 from internal import team as team_service
-from internal.web import db_session
+from internal.web import after_commit, db_session
 from internal.web.forms import InviteForm
 from internal.web.invite import invite_from_form
 from portal.auth.forms import AcceptInvitationForm
@@ -70,7 +70,8 @@ def team() -> Response | str | tuple[str, int]:
     if form.errors:
         status = 400
     people = team_service.members(db, actor_id=current_user.account_id, partner_id=partner_id)
-    return render_template("portal_auth/team.html", members=people, form=form), status
+    pending = team_service.pending_invitations(db, actor_id=current_user.account_id, partner_id=partner_id)
+    return render_template("portal_auth/team.html", members=people, form=form, pending=pending), status
 
 
 @partner_auth.post("/team/<int:membership_id>/<any(role, deactivate, reactivate):change>")
@@ -111,4 +112,30 @@ def require_two_factor() -> Response:
         flash(_("Every user of your partner must now sign in with a second factor."), "success")
     else:
         flash(_("A second factor is now each user's choice."), "success")
+    return redirect(url_for("partner_auth.team"))
+
+
+@partner_auth.post("/team/invitations/<int:invitation_id>/<any(resend, revoke):change>")
+@login_required
+def change_invitation(invitation_id: int, change: str) -> Response:
+    """Resend a pending invitation with a fresh link (the old one stops working), or revoke it."""
+    partner_id = _admin_partner_id()
+    args = {"actor_id": current_user.account_id, "partner_id": partner_id, "invitation_id": invitation_id}
+    try:
+        if change == "resend":
+            invitation, token = team_service.renew_invitation(db_session(), **args)
+            invitation_id, email = invitation.id, invitation.email
+            after_commit(lambda: jobs.send_invitation.delay(invitation_id, token))
+            flash(
+                _(
+                    "A new invitation link was sent to %(email)s; the previous link no longer works.",
+                    email=email,
+                ),
+                "success",
+            )
+        else:
+            email = team_service.revoke_invitation(db_session(), **args)
+            flash(_("The invitation for %(email)s was revoked.", email=email), "success")
+    except team_service.MemberNotFound:
+        abort(404)
     return redirect(url_for("partner_auth.team"))

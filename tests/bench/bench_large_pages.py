@@ -35,8 +35,38 @@ PAGES = {
         "/supplier/purchase-orders",
         "/supplier/ship-notices/new",
     ],
-    "customer.user@example.com": ["/customer/", "/customer/orders"],
+    "customer.user@example.com": [
+        "/customer/",
+        "/customer/orders",
+        "/customer/orders?q={reference}",
+        "/customer/orders/{order}",
+        "/customer/shipments",
+        "/customer/invoices",
+        "/customer/invoices?status=overdue",
+        "/customer/statement.pdf",
+        "/customer/statement.xlsx",
+        "/customer/service-requests",
+        "/customer/availability",
+    ],
 }
+
+
+def customer_documents(url: str) -> dict[str, str]:
+    """The demo customer's (CUS-001, the largest) newest order with the most lines, and its reference."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        order, reference = conn.execute(
+            text(
+                "SELECT o.number, o.customer_reference FROM sales_order o "
+                "JOIN partner p ON p.id = o.customer_id WHERE p.code = 'CUS-001' "
+                "ORDER BY (SELECT count(*) FROM sales_order_line l WHERE l.order_id = o.id) DESC, "
+                "o.order_date DESC LIMIT 1"
+            )
+        ).one()
+    engine.dispose()
+    return {"order": order, "reference": reference}
 
 
 def build() -> str:
@@ -72,7 +102,9 @@ def main() -> None:
     url = build()
     app = portal.create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
     figures: dict[str, float] = {}
+    documents = customer_documents(url)
     for email, paths in PAGES.items():
+        paths = [path.format(**documents) for path in paths]
         client = app.test_client()
         token = re.search(
             r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True)
@@ -88,9 +120,9 @@ def main() -> None:
                 times.append((time.perf_counter() - started) * 1000)
                 assert response.status_code == 200, (path, response.status_code)
             figures[path] = statistics.median(times)
-    print(f"{'page (large demo, SQLite)':<34}{'median ms':>10}{'  under 100 ms':>15}")  # noqa: T201
+    print(f"{'page (large demo, SQLite)':<44}{'median ms':>10}{'  under 100 ms':>15}")  # noqa: T201
     for path, ms in figures.items():
-        print(f"{path:<34}{ms:>10.1f}{'yes' if ms < 100 else 'NO':>15}")  # noqa: T201
+        print(f"{path:<44}{ms:>10.1f}{'yes' if ms < 100 else 'NO':>15}")  # noqa: T201
     (RESULTS / "large_pages.json").write_text(
         json.dumps({k: round(v, 1) for k, v in figures.items()}, indent=2)
     )

@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from werkzeug.serving import make_server
 
+from internal import jobs
+from internal.db import make_engine, make_session_factory
 from internal.web import dispose_database
 from tests.conftest import scratch_database
+from tests.smtp_sink import Inbox, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 PORTAL_CLI = str(Path(sys.executable).with_name("portal"))
@@ -51,6 +55,8 @@ class Servers:
     extranet: str
     console: str
     database_url: str
+    #: What the apps' e-mails (sent by their in-process tasks) delivered to a real SMTP server.
+    mailbox: Inbox | None = None
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +69,20 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         env = {**os.environ, "DATABASE_URL": url}
         for args in (["db", "upgrade"], ["demo", "load", "--scale", "small"]):
             subprocess.run([PORTAL_CLI, *args], env=env, check=True, capture_output=True, timeout=300)
-        config = {"DATABASE_URL": url, "SECRET_KEY": "browser-test-secret", "RATELIMIT_ENABLED": False}
+        mailbox, smtp_port = Inbox(), free_port()
+        smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+        smtp.start()
+        config = {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "browser-test-secret",
+            "RATELIMIT_ENABLED": False,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": smtp_port,
+        }
         apps = (portal.create_app(config), internal.create_app(config))
+        # In-process tasks get an engine this fixture closes, not one left open for the next tests.
+        task_engine = make_engine(url)
+        previous = jobs.use_session_factory(make_session_factory(task_engine))
         running = [make_server("127.0.0.1", 0, app, threaded=True) for app in apps]
         for server in running:
             threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -73,6 +91,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
                 extranet=f"http://127.0.0.1:{running[0].server_port}",
                 console=f"http://127.0.0.1:{running[1].server_port}",
                 database_url=url,
+                mailbox=mailbox,
             )
         finally:
             for server in running:
@@ -80,3 +99,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
                 server.server_close()
             for app in apps:
                 dispose_database(app)
+            jobs.use_session_factory(previous)
+            task_engine.dispose()
+            smtp.stop()

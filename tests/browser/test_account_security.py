@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from internal import jobs
 from internal.db import make_engine, make_session_factory
 from internal.models import Account, Partner
 from internal.web import dispose_database
@@ -40,6 +41,8 @@ def extranet(servers, smtp_sink) -> Iterator[tuple[str, object]]:  # noqa: F811 
     engine.dispose()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    # Tasks read the settings of the last app made; the servers' apps get theirs back afterwards.
+    previous = jobs.current_config()
     app = portal.create_app(
         {
             "DATABASE_URL": servers.database_url,
@@ -60,6 +63,7 @@ def extranet(servers, smtp_sink) -> Iterator[tuple[str, object]]:  # noqa: F811 
         server.shutdown()
         server.server_close()
         dispose_database(app)
+        jobs.configure(previous)
 
 
 def sign_in(page: Page, base: str, password: str) -> None:

@@ -16,7 +16,15 @@ from sqlalchemy import func, select
 from internal.db import make_engine, make_session_factory
 from internal.demo import DEMO_PASSWORD, add_partner_sign_ins, load_demo
 from internal.migrate import upgrade
-from internal.models import DisclosureRecord, ForecastCommit, Item, Partner, ShipNotice, Site
+from internal.models import (
+    DisclosureRecord,
+    ForecastCommit,
+    Item,
+    Partner,
+    ServiceRequest,
+    ShipNotice,
+    Site,
+)
 from policies import load_demo_policy
 from tests.concurrency import PartnerClient, commit_form, serving, ship_notice_form
 from tests.conftest import scratch_database
@@ -31,7 +39,16 @@ SUPPLIER_READS = (
     "/supplier/forecast.csv",
     "/supplier/purchase-orders.xlsx",
 )
-CUSTOMER_READS = ("/customer/", "/customer/orders")
+CUSTOMER_READS = (
+    "/customer/",
+    "/customer/orders",
+    "/customer/shipments",
+    "/customer/invoices",
+    "/customer/service-requests",
+    "/customer/availability",
+    "/customer/orders.csv",
+    "/customer/statement.pdf",
+)
 
 
 def _prepare(url: str) -> list[Any]:
@@ -109,6 +126,11 @@ def test_sixteen_partners_at_once_never_get_a_server_error_and_every_disclosure_
                             plans[client.email].append(("POST", "/supplier/forecast", data))
                     if notice is not None:
                         plans[client.email].append(("POST", "/supplier/ship-notices/new", notice))
+                else:
+                    token = client.token("/customer/service-requests/new")
+                    for n in range(2):
+                        request = {"csrf_token": token, "subject": f"Load test {n}", "body": "Where is it?"}
+                        plans[client.email].append(("POST", "/customer/service-requests/new", request))
             writes = sum(1 for plan in plans.values() for method, _, _ in plan if method == "POST")
             assert writes >= 8, "the demo should give most suppliers a week to commit and a line to ship"
 
@@ -179,6 +201,15 @@ def test_sixteen_partners_at_once_never_get_a_server_error_and_every_disclosure_
                 if path == "/supplier/ship-notices/new"
             )
             assert notices == shipped
+            opened = session.scalar(
+                select(func.count())
+                .select_from(ServiceRequest)
+                .where(ServiceRequest.subject.like("Load test %"))
+            )
+            asked = sum(
+                1 for steps in plans.values() for _, p, _ in steps if p.endswith("/service-requests/new")
+            )
+            assert opened == asked > 0
         engine.dispose()
 
 

@@ -317,3 +317,34 @@ def test_the_same_seed_gives_the_same_enterprise_and_another_seed_another(tmp_pa
     assert [code for code, _, _ in first[0]][:2] == ["CUS-001", "CUS-002"]
     assert other[0] != first[0]
     assert [code for code, _, _ in other[0]] == [code for code, _, _ in first[0]]
+
+
+def test_the_demo_customer_has_ship_to_sites_overdue_invoices_and_a_request_awaiting_a_reply(loaded):
+    from internal.models import ShipToSite
+
+    s = loaded.session
+    cus1 = partner(s, "CUS-001")
+    sites = s.scalars(select(ShipToSite.code).where(ShipToSite.customer_id == cus1.id)).all()
+    assert sorted(sites) == ["MAIN", "NORTH", "SERVICE"]
+    per_site = dict(
+        s.execute(
+            select(ShipToSite.code, func.count())
+            .join(SalesOrder, SalesOrder.ship_to_id == ShipToSite.id)
+            .where(SalesOrder.customer_id == cus1.id)
+            .group_by(ShipToSite.code)
+        ).all()
+    )
+    assert set(per_site) == {"MAIN", "NORTH", "SERVICE"}
+    assert count(s, SalesOrder, SalesOrder.ship_to_id.is_(None)) == 0
+    assert count(s, Invoice, Invoice.customer_id == cus1.id, Invoice.status == "overdue") >= 1
+    waiting = s.scalars(
+        select(ServiceRequest).where(ServiceRequest.customer_id == cus1.id, ServiceRequest.status == "open")
+    ).all()
+    contact = cus1_contact(s)
+    # Awaiting a reply: only the customer has written so far.
+    assert any(r.messages and all(m.author_id == contact for m in r.messages) for r in waiting)
+    assert count(s, Item, Item.kind == "finished", Item.lead_time_days.is_not(None)) > 0
+
+
+def cus1_contact(s: Session) -> int:
+    return s.scalars(select(Account.id).where(Account.email == "customer.user@example.com")).one()

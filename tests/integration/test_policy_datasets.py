@@ -21,6 +21,7 @@ from internal.models import (
     InventoryPosition,
     Invoice,
     Partner,
+    SalesOrderLine,
     ServiceRequest,
     Shipment,
     SourceListEntry,
@@ -315,11 +316,21 @@ def test_customers_see_their_own_shipments_invoices_and_requests_only(session):
 
 def test_customers_see_banded_availability_at_the_sites_that_serve_them(session):
     customer = make_partner(session, "CUS-751", "customer")
-    make_sales_order(session, "SO-751", customer)  # ships from PL01
+    order = make_sales_order(session, "SO-751", customer)  # ships from PL01
     far = make_site(session, "PL75")
     product = make_item(session, "FG-751", "finished")
+    unbought = make_item(session, "FG-752", "finished")
+    # Only items the customer buys are shown.
+    order.lines.append(
+        SalesOrderLine(line_no=2, item_id=product.id, qty=1, unit_price=Decimal(1), shipped_qty=0)
+    )
     component = make_item(session, "CP-751")
-    for item, site, on_hand in ((product, make_site(session), 15), (product, far, 900), (component, far, 5)):
+    for item, site, on_hand in (
+        (product, make_site(session), 15),
+        (product, far, 900),
+        (component, far, 5),
+        (unbought, make_site(session), 500),
+    ):
         session.add(
             InventoryPosition(
                 item_id=item.id,
@@ -336,3 +347,4 @@ def test_customers_see_banded_availability_at_the_sites_that_serve_them(session)
     seen = policies.disclose(session, viewer(customer, "customers"), "availability")
     rows = [(r["sku"], r["site"], r["available"]) for r in seen.rows if r["sku"] == "FG-751"]
     assert rows == [("FG-751", "PL01", "limited")]  # 15 - 3 = 12; PL75 does not ship to this customer
+    assert not [r for r in seen.rows if r["sku"] == "FG-752"]  # stocked where it ships from, never bought

@@ -1,0 +1,153 @@
+"""The service desk: customers' service requests in one inbox, answered by staff.
+
+Every staff member reads the inbox; buyers and policy admins answer (there is no separate service
+role yet). A reply (not an internal note) e-mails the customer's users through the sharing policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from internal import jobs, service_desk
+from internal.models import (
+    Partner,
+    ServiceRequest,
+    ServiceRequestMessage,
+    ServiceRequestStatus,
+    StaffRole,
+)
+from internal.web import after_commit, db_session, status_label
+
+desk = Blueprint("service_desk", __name__, template_folder="templates")
+
+PAGE_SIZE = 50
+#: What the inbox shows first: requests waiting for the service team.
+AWAITING_REPLY = (ServiceRequestStatus.open, ServiceRequestStatus.in_progress)
+ANSWERING_ROLES = (StaffRole.policy_admin, StaffRole.buyer)
+
+
+def staff_role(*roles: StaffRole) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Signed-in staff only; with roles, only those (others get 403)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if roles and current_user.staff_role not in {r.value for r in roles}:
+                abort(403)
+            return view(*args, **kwargs)
+
+        protected: Callable[..., Any] = login_required(guarded)
+        return protected
+
+    return decorate
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(_l("Reply"), validators=[DataRequired(_l("Write the reply.")), Length(max=4000)])
+    status = SelectField(_l("Then the request is"))
+    internal_only = BooleanField(_l("Internal note: the customer does not see it"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.status.choices = [SelectChoice(s.value, status_label(s)) for s in ServiceRequestStatus]
+        if not self.is_submitted():
+            self.status.data = ServiceRequestStatus.waiting_on_customer.value
+
+
+@desk.get("/service-requests")
+@staff_role()
+def inbox() -> str:
+    """Requests awaiting a reply first (oldest change first), or any status asked for."""
+    db = db_session()
+    status = request.args.get("status", "awaiting")
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    query = select(ServiceRequest, Partner.code, Partner.name).join(
+        Partner, Partner.id == ServiceRequest.customer_id
+    )
+    if status == "awaiting":
+        query = query.where(ServiceRequest.status.in_(AWAITING_REPLY)).order_by(ServiceRequest.updated_at)
+    elif status in {s.value for s in ServiceRequestStatus}:
+        query = query.where(ServiceRequest.status == status).order_by(ServiceRequest.updated_at.desc())
+    else:
+        query = query.order_by(ServiceRequest.updated_at.desc())
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template(
+        "console/service_requests.html",
+        rows=rows,
+        status=status,
+        statuses=list(ServiceRequestStatus),
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        total=total,
+    )
+
+
+def _request_or_404(number: str) -> ServiceRequest:
+    found = db_session().scalar(
+        select(ServiceRequest)
+        .where(ServiceRequest.number == number)
+        .options(selectinload(ServiceRequest.messages).selectinload(ServiceRequestMessage.author))
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+@desk.get("/service-requests/<number>")
+@staff_role()
+def service_request(number: str) -> str:
+    found = _request_or_404(number)
+    customer = db_session().get(Partner, found.customer_id)
+    can_answer = current_user.staff_role in {r.value for r in ANSWERING_ROLES}
+    return render_template(
+        "console/service_request.html", req=found, customer=customer, form=ReplyForm(), can_answer=can_answer
+    )
+
+
+@desk.post("/service-requests/<number>")
+@staff_role(*ANSWERING_ROLES)
+def reply(number: str) -> Response | tuple[str, int]:
+    """Answer the customer (they are e-mailed once this commits) or add an internal note."""
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            service_desk.staff_reply(
+                db_session(),
+                account_id=current_user.account_id,
+                number=number,
+                body=form.body.data or "",
+                status=ServiceRequestStatus(form.status.data),
+                internal_only=bool(form.internal_only.data),
+            )
+        except service_desk.DocumentNotFound:
+            abort(404)
+        except service_desk.RequestRefused as refused:
+            form.body.errors = [*form.body.errors, str(refused)]
+        else:
+            if form.internal_only.data:
+                flash(_("The note was saved; the customer does not see it."), "success")
+            else:
+                customer_id = _request_or_404(number).customer_id
+                after_commit(lambda: jobs.enqueue("portal.notify_service_reply", number, customer_id))
+                flash(_("The reply was sent; the customer's users are being e-mailed."), "success")
+            return redirect(url_for("service_desk.service_request", number=number))
+    found = _request_or_404(number)
+    customer = db_session().get(Partner, found.customer_id)
+    return render_template(
+        "console/service_request.html", req=found, customer=customer, form=form, can_answer=True
+    ), 400
