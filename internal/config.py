@@ -48,6 +48,10 @@ def load(override: dict[str, Any] | None = None) -> dict[str, Any]:
         # How often a worker's scheduler looks for purchase orders new or changed since their supplier
         # was last e-mailed (`portal worker` runs the scheduler).
         "PURCHASE_ORDER_SWEEP_SECONDS": float(env.get("PURCHASE_ORDER_SWEEP_SECONDS", "60")),
+        # The partner API: bearer token lifetime, requests per client, largest request body.
+        "API_TOKEN_SECONDS": int(env.get("API_TOKEN_SECONDS", "900")),
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "120 per minute"),
+        "API_MAX_BODY_BYTES": int(env.get("API_MAX_BODY_BYTES", "65536")),
     }
     if override:
         config.update(override)
