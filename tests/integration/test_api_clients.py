@@ -1,4 +1,4 @@
-"""API clients: created by a partner admin with scopes, secret shown once and stored hashed, rotated, revoked."""
+"""API clients: made by a partner admin with scopes, secret shown once and kept hashed, rotated, revoked."""
 
 from __future__ import annotations
 
