@@ -80,4 +80,5 @@ def navigation() -> list[tuple[str, Any]]:
         items += [("customer.home", _l("Customer service")), ("customer.orders", _l("Orders"))]
     if membership.is_partner_admin:
         items.append(("partner_auth.team", _l("Team")))
+        items.append(("api_clients.clients", _l("API clients")))
     return items

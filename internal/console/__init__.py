@@ -8,6 +8,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from internal.console.api_clients import console_api_clients
 from internal.console.views import console, overview
 from internal.web import init_web
 from internal.web.auth import make_auth_blueprint
@@ -18,6 +19,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     init_web(app, audience="console", config_override=config_override)
     app.register_blueprint(make_auth_blueprint())
     app.register_blueprint(console)
+    app.register_blueprint(console_api_clients)
     app.add_url_rule("/", "index", overview)
 
     @app.context_processor
@@ -32,6 +34,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
                 ("console.purchase_orders", _l("Purchase orders")),
                 ("console.forecast_plans", _l("Forecast plans")),
                 ("console.policy_versions", _l("Sharing policy")),
+                ("console_api_clients.clients", _l("API clients")),
             ]
             if current_user.is_authenticated
             else [],

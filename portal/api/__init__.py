@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from internal.web import csrf
 from portal.api import openapi, writes  # noqa: F401 - their routes join the blueprint
 from portal.api.auth import SessionlessOnApi, init_token_server, is_api_path
+from portal.api.pages import api_client_pages
 from portal.api.problems import problem
 from portal.api.views import api
 
@@ -22,6 +23,7 @@ def init_api(app: Flask) -> None:
     init_token_server(app)
     csrf.exempt(api)
     app.register_blueprint(api)
+    app.register_blueprint(api_client_pages)
 
     @app.before_request
     def _limit_body() -> None:

@@ -40,7 +40,7 @@ Purchase orders, forecasts, inventory and the other datasets your sharing agreem
 answers you send back, for your own systems.
 
 **Authentication:** OAuth2 client credentials. A partner admin creates a client in the partner portal
-(Team > API clients) and chooses its scopes. `POST /oauth/token` with the client's id and secret
+(the "API clients" page) and chooses its scopes. `POST /oauth/token` with the client's id and secret
 (HTTP Basic) returns a bearer token valid for a few minutes; send it as `Authorization: Bearer ...`.
 
 **What you see** is decided by the same sharing policy as the portal's pages: each list answer carries
