@@ -506,3 +506,9 @@ def test_the_reference_page_is_served_from_local_assets(api):
     assert script.status_code == 200
     assert "SwaggerUIBundle" in script.get_data(as_text=True)
     script.close()
+
+
+def test_problems_speak_the_callers_language(api):
+    narrow = token(api, "SUP-002", scope="purchase_orders:read")
+    response = api.get("/api/v1/inventory", headers=bearer(narrow) | {"Accept-Language": "zh-CN"})
+    assert response.get_json()["detail"] == "此令牌没有权限范围 inventory:read。"
