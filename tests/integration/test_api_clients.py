@@ -150,3 +150,14 @@ def test_an_idempotency_key_replays_its_answer_and_refuses_another_request(sessi
     other = api_clients.fingerprint("POST", "/api/v1/ship-notices", b'{"a": 2}')
     with pytest.raises(api_clients.KeyReused):
         api_clients.previous_response(session, pk, "k1", other)
+
+
+def test_portal_demo_logins_prints_the_demo_api_clients():
+    from click.testing import CliRunner
+
+    from internal.demo import DEMO_API_CLIENTS
+    from portal.cli import main
+
+    output = CliRunner().invoke(main, ["demo", "logins"]).output
+    for demo_client in DEMO_API_CLIENTS:
+        assert f"{demo_client.partner_code:<8} {demo_client.client_id:<14} {demo_client.secret}" in output
