@@ -512,3 +512,17 @@ def test_problems_speak_the_callers_language(api):
     narrow = token(api, "SUP-002", scope="purchase_orders:read")
     response = api.get("/api/v1/inventory", headers=bearer(narrow) | {"Accept-Language": "zh-CN"})
     assert response.get_json()["detail"] == "此令牌没有权限范围 inventory:read。"
+
+
+def test_a_write_needs_an_accountable_account_behind_the_client(api, demo):
+    number, line_no, version = open_line(demo, "SUP-001")
+    auth = bearer(token(api, "SUP-001")) | {"Idempotency-Key": "orphan"}
+    demo.scalar(select(ApiClient).where(ApiClient.client_id == "demo-sup-001")).account_id = None
+    demo.flush()
+    response = api.post(
+        f"/api/v1/purchase-orders/{number}/lines/{line_no}/answer",
+        json={"version": version, "action": "accept"},
+        headers=auth,
+    )
+    assert response.status_code == 403
+    assert "rotate" in response.get_json()["detail"]
