@@ -115,7 +115,7 @@ def _listing_view(listing: Listing) -> Callable[[], Response]:
 
 def _document_view(document: Document) -> Callable[[str], Response]:
     def view(number: str) -> Response:
-        if not on_side(document.side):
+        if not on_side(document.side) or "\x00" in number:  # PostgreSQL refuses NUL in text
             return not_found()
         db, who = db_session(), viewer()
         header = policies.disclose(

@@ -227,6 +227,8 @@ def test_a_document_reads_with_its_lines_and_a_foreign_one_is_404(api, demo):
     assert other.status_code == 404
     assert other.content_type == "application/problem+json"
     assert api.get("/api/v1/purchase-orders/NO-SUCH", headers=auth).status_code == 404
+    assert api.get("/api/v1/purchase-orders/PO%00", headers=auth).status_code == 404
+    assert api.get("/api/v1/purchase-orders?number=PO%00", headers=auth).status_code == 400
 
 
 def test_a_customer_reads_its_order_and_not_a_supplier_dataset(api, demo):
