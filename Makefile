@@ -20,11 +20,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Bootstrap and Chart.js come from npm packages and are served by the apps themselves.
+# Bootstrap, Chart.js and Swagger UI (the API reference) come from npm packages and are served by the apps themselves.
 $(VENDOR)/.copied: node_modules/.installed
 	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/chartjs
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chartjs/
+	mkdir -p $(VENDOR)/swagger-ui
+	cp node_modules/swagger-ui-dist/swagger-ui.css node_modules/swagger-ui-dist/swagger-ui-bundle.js $(VENDOR)/swagger-ui/
 	touch $@
 
 # Catalogues (.po) are committed; the compiled .mo files are built here.

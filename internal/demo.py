@@ -21,8 +21,10 @@ from typing import Any
 from sqlalchemy import Table, bindparam, case, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from internal.api_clients import digest, scopes_for
 from internal.models import (
     Account,
+    ApiClient,
     Base,
     BomLine,
     Consumption,
@@ -88,6 +90,24 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("policy.admin@example.com", DEMO_PASSWORD, "staff, policy admin", "console"),
     DemoLogin("staff.viewer@example.com", DEMO_PASSWORD, "staff, read-only viewer", "console"),
     DemoLogin("buyer@example.com", DEMO_PASSWORD, "staff, buyer", "console"),
+)
+
+
+@dataclass(frozen=True)
+class DemoApiClient:
+    """A published API client of a demo partner, like the demo sign-ins' password."""
+
+    partner_code: str
+    client_id: str
+    secret: str
+    #: The demo sign-in that owns it: API writes act as this account.
+    owner_email: str
+
+
+DEMO_API_CLIENTS: tuple[DemoApiClient, ...] = (
+    DemoApiClient("SUP-001", "demo-sup-001", "demo-api-secret-sup-001", "supplier.admin@example.com"),
+    DemoApiClient("SUP-002", "demo-sup-002", "demo-api-secret-sup-002", "supplier.admin@example.com"),
+    DemoApiClient("CUS-001", "demo-cus-001", "demo-api-secret-cus-001", "customer.user@example.com"),
 )
 
 
@@ -646,6 +666,7 @@ class _Demo:
         plan = self.build_forecast()
         self.build_purchasing(plan)
         self.build_consumption()
+        self.build_api_clients()
         self.reset_sequences()
 
     # -- parties -----------------------------------------------------------------------------------
@@ -1673,6 +1694,34 @@ class _Demo:
                     }
                 )
         self.put(ForecastCommit, rows)
+
+    def build_api_clients(self) -> None:
+        """One API client per demo partner, with every scope its side allows and a published secret."""
+        owners = dict(
+            self.session.execute(
+                select(Account.email, Account.id).where(
+                    Account.email.in_([c.owner_email for c in DEMO_API_CLIENTS])
+                )
+            ).all()
+        )
+        client_id = self.counter("api_client")
+        created = _at(self.today - dt.timedelta(days=30), 9)
+        self.put(
+            ApiClient,
+            (
+                {
+                    "id": client_id(),
+                    "partner_id": self.by_code[c.partner_code].id,
+                    "name": "Demo ERP connection",
+                    "client_id": c.client_id,
+                    "secret_hash": digest(c.secret),
+                    "scopes": list(scopes_for(self.by_code[c.partner_code].kind)),
+                    "account_id": owners[c.owner_email],
+                    "created_at": created,
+                }
+                for c in DEMO_API_CLIENTS
+            ),
+        )
 
     def reset_sequences(self) -> None:
         """Ids were assigned here: move PostgreSQL's sequences past them so later inserts don't collide."""

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 import policies
 from internal.web import init_web
 from internal.web.auth import make_auth_blueprint
+from portal.api import init_api
 from portal.auth import partner_auth
 from portal.customer import customer
 from portal.supplier import supplier
@@ -20,6 +21,7 @@ from portal.supplier import supplier
 def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)  # assets are served at /assets by internal.web
     init_web(app, audience="extranet", config_override=config_override)
+    init_api(app)
     for blueprint in (make_auth_blueprint(), partner_auth, supplier, customer):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "index", index)
@@ -85,4 +87,5 @@ def navigation() -> list[tuple[str, Any]]:
         ]
     if membership.is_partner_admin:
         items.append(("partner_auth.team", _l("Team")))
+        items.append(("api_clients.clients", _l("API clients")))
     return items

@@ -125,6 +125,15 @@ def _print_logins() -> None:
     click.echo("Demo sign-ins:")
     for login in DEMO_LOGINS:
         click.echo(f"  {ports[login.app]:<23} {login.email:<28} {login.password:<15} {login.description}")
+    _print_api_clients()
+
+
+def _print_api_clients() -> None:
+    from internal.demo import DEMO_API_CLIENTS
+
+    click.echo("Demo API clients (POST http://127.0.0.1:5000/oauth/token with HTTP Basic id:secret):")
+    for api_client in DEMO_API_CLIENTS:
+        click.echo(f"  {api_client.partner_code:<8} {api_client.client_id:<14} {api_client.secret}")
 
 
 @main.command(

@@ -8,6 +8,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from internal.console.api_clients import console_api_clients
 from internal.console.sales_desk import sales
 from internal.console.service_desk import desk
 from internal.console.views import console, overview
@@ -22,6 +23,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(console)
     app.register_blueprint(desk)
     app.register_blueprint(sales)
+    app.register_blueprint(console_api_clients)
     app.add_url_rule("/", "index", overview)
 
     @app.context_processor
@@ -38,6 +40,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
                 ("console.policy_versions", _l("Sharing policy")),
                 ("service_desk.inbox", _l("Service requests")),
                 ("sales_desk.drafts", _l("Orders to confirm")),
+                ("console_api_clients.clients", _l("API clients")),
             ]
             if current_user.is_authenticated
             else [],

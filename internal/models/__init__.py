@@ -1,5 +1,6 @@
 """The integrated enterprise model: what ERP, CRM and SCM each keep, in one schema."""
 
+from internal.models.api import ApiClient, ApiToken, IdempotencyRecord
 from internal.models.crm import (
     Invoice,
     InvoiceStatus,
@@ -70,6 +71,8 @@ from internal.models.types import Base, utcnow
 __all__ = [
     "Account",
     "AccountSession",
+    "ApiClient",
+    "ApiToken",
     "AuditEvent",
     "Base",
     "BomLine",
@@ -80,6 +83,7 @@ __all__ = [
     "ForecastBucket",
     "ForecastCommit",
     "ForecastPlan",
+    "IdempotencyRecord",
     "InventoryPosition",
     "Invitation",
     "Invoice",
