@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import Numeric, String, bindparam, delete, func, insert, select, update
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from internal.integration.problems import ImportRefused, Problem
 from internal.integration.readers import RawRows, read_file
-from internal.integration.records import PLAN, REFS, Field, Record
+from internal.integration.records import DIALECTS, PLAN, REFS, Field, Record
 from internal.models import CodeKind, CodeMapping, ForecastPlan, PlanStatus, SourceSystem
 
 #: Rows written between two progress reports (and, in a job, two commits).
@@ -86,9 +87,9 @@ def check_file(
     raw = read_file(system, name, content)
     problems: list[Problem] = []
     checked = [_convert_rows(name, part, mapping, problems) for part in raw]
+    _check_references(session, name, raw, checked, problems)
+    _check_keys(name, raw, checked, problems)
     if not problems:
-        _check_references(session, name, raw, checked, problems)
-        _check_keys(name, raw, checked, problems)
         _check_shares(name, raw, checked, problems)
     if problems:
         raise ImportRefused(problems[:MAX_PROBLEMS])
@@ -118,7 +119,7 @@ def load_files(
         if progress:
             progress(tally["done"], tally["total"])
 
-    for name, content in files:
+    for name, content in sorted(files, key=lambda f: _write_order(system, f[0])):
         checked = check_file(session, system, name, content, mapping)
         tally["total"] += sum(len(c.rows) for c in checked)
         step(0)
@@ -130,6 +131,13 @@ def load_files(
         if after_file:
             after_file(name, file_result)
     return result
+
+
+def _write_order(system: SourceSystem, name: str) -> int:
+    """A CSV file's place among its system's records (items before bills of material); others first."""
+    stem = PurePath(name).stem.lower()
+    names = [r.name for r in DIALECTS[system]]
+    return names.index(stem) if stem in names else -1
 
 
 # -- checking ----------------------------------------------------------------------------------------
@@ -291,15 +299,15 @@ def _check_references(
             if f.ref not in known:
                 known[f.ref] = set(session.scalars(select(ref.table.c[ref.code])))
             codes = known[f.ref] | provided[f.ref]
-            for (where, _values), row in zip(part.rows, rows.rows, strict=True):
-                value = row[f.column]
+            for (where, _values), row in zip(part.rows, rows.rows, strict=False):
+                value = row.get(f.column)
                 if value is not None and value not in codes:
                     problems.append(
                         Problem(file, where, f.name, "unknown_reference", {"value": value, "what": ref.what})
                     )
         if record.provides:
             code = next(f.column for f in record.fields if f.column in record.key)
-            provided[record.provides].update(row[code] for row in rows.rows)
+            provided[record.provides].update(row[code] for row in rows.rows if code in row)
 
 
 def _check_keys(file: str, raw: list[RawRows], checked: list[CheckedRows], problems: list[Problem]) -> None:
@@ -307,7 +315,9 @@ def _check_keys(file: str, raw: list[RawRows], checked: list[CheckedRows], probl
         key = rows.record.key
         first: dict[tuple[Any, ...], str] = {}
         names = ", ".join(f.name for f in rows.record.fields if f.column in key)
-        for (where, _values), row in zip(part.rows, rows.rows, strict=True):
+        for (where, _values), row in zip(part.rows, rows.rows, strict=False):
+            if any(c not in row for c in key):
+                continue  # the value itself is wrong, and said so
             k = tuple(row[c] for c in key)
             if k in first:
                 problems.append(
@@ -324,7 +334,7 @@ def _check_shares(file: str, raw: list[RawRows], checked: list[CheckedRows], pro
             continue
         totals: dict[str, Decimal] = defaultdict(Decimal)
         last: dict[str, str] = {}
-        for (where, _values), row in zip(part.rows, rows.rows, strict=True):
+        for (where, _values), row in zip(part.rows, rows.rows, strict=False):
             totals[row["item_id"]] += row["share_pct"]
             last[row["item_id"]] = where
         for item, total in totals.items():
@@ -353,7 +363,7 @@ class _Writer:
     def ids_of(self, ref: str) -> dict[str, int]:
         if ref not in self.ids:
             r = REFS[ref]
-            self.ids[ref] = dict(self.session.execute(select(r.table.c[r.code], r.table.c.id)).tuples().all())
+            self.ids[ref] = dict(self.session.execute(select(r.table.c[r.code], r.table.c.id)).all())
         return self.ids[ref]
 
     def write(self, file: str, checked: list[CheckedRows]) -> None:
@@ -416,8 +426,7 @@ class _Writer:
             query = query.where(table.c[record.scope].in_(scopes))
         width = len(key)
         existing: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {
-            tuple(r[1 : 1 + width]): (r[0], tuple(r[1 + width :]))
-            for r in self.session.execute(query).tuples()
+            tuple(r[1 : 1 + width]): (r[0], tuple(r[1 + width :])) for r in self.session.execute(query)
         }
         counts = self.result.counts.setdefault(record.name, Counts())
         inserts: list[dict[str, Any]] = []
