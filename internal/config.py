@@ -48,6 +48,14 @@ def load(override: dict[str, Any] | None = None) -> dict[str, Any]:
         # How often a worker's scheduler looks for purchase orders new or changed since their supplier
         # was last e-mailed (`portal worker` runs the scheduler).
         "PURCHASE_ORDER_SWEEP_SECONDS": float(env.get("PURCHASE_ORDER_SWEEP_SECONDS", "60")),
+        # Imports: uploaded files are kept in IMPORT_DIR (workers must see it too); files dropped into
+        # IMPORT_DROP_DIR/erp, /crm or /scm are imported at the times IMPORT_DROP_SCHEDULE names, and the
+        # supplier demand plan is derived at PLAN_DERIVE_SCHEDULE (crontab: minute hour day month weekday;
+        # empty: never).
+        "IMPORT_DIR": env.get("IMPORT_DIR") or str(INSTANCE / "imports"),
+        "IMPORT_DROP_DIR": env.get("IMPORT_DROP_DIR") or str(INSTANCE / "drop"),
+        "IMPORT_DROP_SCHEDULE": env.get("IMPORT_DROP_SCHEDULE", "*/5 * * * *"),
+        "PLAN_DERIVE_SCHEDULE": env.get("PLAN_DERIVE_SCHEDULE", "30 5 * * 1"),
     }
     if override:
         config.update(override)

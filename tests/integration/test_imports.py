@@ -239,3 +239,41 @@ def test_shares_of_an_items_suppliers_must_add_up_to_100(session):
 
     (problem,) = refused.value.problems
     assert (problem.field, problem.params["total"]) == ("share_pct", Decimal(90))
+
+
+def test_a_job_records_progress_and_counts_and_a_second_delivery_does_nothing(session):
+    from internal.integration import service
+    from internal.models import ImportJob
+
+    job = service.start_import(session, "erp", [(p.name, p) for p in ERP])
+    checkpoints = []
+
+    status = service.run_job(session, job.id, checkpoint=lambda: checkpoints.append(job.rows_done))
+
+    assert status.value == "loaded"
+    assert (job.rows_done, job.rows_total) == (19, 19)
+    assert checkpoints[0] == 0
+    assert len(checkpoints) > 2
+    assert job.counts["items"] == {"added": 5, "changed": 0, "unchanged": 0, "missing": 0, "removed": 0}
+    assert service.summary(job)["added"] == 19
+    # Redelivered after it ran (a worker lost before acknowledging): the finished job is left alone.
+    assert service.run_job(session, job.id, checkpoint=lambda: checkpoints.append(-1)).value == "loaded"
+    assert -1 not in checkpoints
+    assert session.get(ImportJob, job.id).counts["items"]["added"] == 5
+
+
+def test_a_refused_job_keeps_its_errors_for_the_console(session, tmp_path):
+    from internal.integration import service
+
+    bad = tmp_path / "items.csv"
+    bad.write_text("sku,name,kind,uom,standard_cost\nA-1,Thing,gadget,EA,1\n")
+    job = service.start_import(session, "erp", [("items.csv", bad)])
+
+    assert service.run_job(session, job.id, checkpoint=session.flush).value == "refused"
+
+    (problem,) = service.problems_of(job)
+    assert str(problem) == (
+        "items.csv, row 2, kind: expected one of finished, component, raw (or a code the kind mapping "
+        "translates), got 'gadget'"
+    )
+    assert session.scalar(select(Item.id).where(Item.sku == "A-1")) is None
