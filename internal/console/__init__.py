@@ -8,6 +8,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from internal.console.imports import import_status_label, imports
 from internal.console.views import console, overview
 from internal.web import init_web
 from internal.web.auth import make_auth_blueprint
@@ -18,6 +19,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     init_web(app, audience="console", config_override=config_override)
     app.register_blueprint(make_auth_blueprint())
     app.register_blueprint(console)
+    app.register_blueprint(imports)
+    app.jinja_env.globals["import_status_label"] = import_status_label
     app.add_url_rule("/", "index", overview)
 
     @app.context_processor
@@ -32,6 +35,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
                 ("console.purchase_orders", _l("Purchase orders")),
                 ("console.forecast_plans", _l("Forecast plans")),
                 ("console.policy_versions", _l("Sharing policy")),
+                ("imports.import_jobs", _l("Imports")),
             ]
             if current_user.is_authenticated
             else [],
