@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from internal.models import (
@@ -193,19 +193,31 @@ def commit_forecast(
     if errors:
         raise CommitRefused(errors)
 
-    forecast = {
-        (item_id, site_id, week): qty
-        for item_id, site_id, week, qty in session.execute(
-            select(
-                ForecastBucket.item_id,
-                ForecastBucket.site_id,
-                ForecastBucket.week_start,
-                func.sum(ForecastBucket.qty),
-            )
-            .where(ForecastBucket.plan_id == plan.id, ForecastBucket.item_id.in_([k[0] for k in seen]))
-            .group_by(ForecastBucket.item_id, ForecastBucket.site_id, ForecastBucket.week_start)
-        ).all()
-    }
+    # The supplier's expected part: its share of the item's demand, plus in full the buckets a derived
+    # plan made for this supplier alone (other suppliers' parts are not its business).
+    forecast: dict[tuple[int, int, dt.date], Decimal] = {}
+    for item_id, site_id, week, own, qty in session.execute(
+        select(
+            ForecastBucket.item_id,
+            ForecastBucket.site_id,
+            ForecastBucket.week_start,
+            ForecastBucket.supplier_id,
+            func.sum(ForecastBucket.qty),
+        )
+        .where(
+            ForecastBucket.plan_id == plan.id,
+            ForecastBucket.item_id.in_([k[0] for k in seen]),
+            or_(ForecastBucket.supplier_id.is_(None), ForecastBucket.supplier_id == partner_id),
+        )
+        .group_by(
+            ForecastBucket.item_id,
+            ForecastBucket.site_id,
+            ForecastBucket.week_start,
+            ForecastBucket.supplier_id,
+        )
+    ).all():
+        key = (item_id, site_id, week)
+        forecast[key] = forecast.get(key, Decimal(0)) + Decimal(qty) * (1 if own else shares[item_id])
     existing = {
         (c.item_id, c.site_id, c.week_start): c
         for c in session.scalars(
@@ -219,7 +231,7 @@ def commit_forecast(
     stored = []
     for e in entries:
         key = (items[e.sku], sites[e.site], e.week)
-        expected = (Decimal(forecast.get(key, 0)) * shares[key[0]]).quantize(Decimal("0.001"))
+        expected = forecast.get(key, Decimal(0)).quantize(Decimal("0.001"))
         status = classify(e.qty, expected, tolerance)
         commit = existing.get(key)
         if commit is None:

@@ -190,8 +190,12 @@ _previous_qty = (
         _previous_bucket.item_id == ForecastBucket.item_id,
         _previous_bucket.site_id == ForecastBucket.site_id,
         _previous_bucket.week_start == ForecastBucket.week_start,
+        or_(
+            _previous_bucket.supplier_id.is_(None),
+            _previous_bucket.supplier_id == SourceListEntry.supplier_id,
+        ),
     )
-    .correlate(ForecastPlan, ForecastBucket)
+    .correlate(ForecastPlan, ForecastBucket, SourceListEntry)
     .scalar_subquery()
 )
 _fc_fields: dict[str, Expr] = {
@@ -202,7 +206,10 @@ _fc_fields: dict[str, Expr] = {
     "week": ForecastBucket.week_start,
     "qty": func.sum(ForecastBucket.qty),
     "previous_qty": _previous_qty,
-    "share_pct": SourceListEntry.share_pct,
+    # A bucket that is already the supplier's own part counts in full, not at the item's share again.
+    "share_pct": case(
+        (func.max(ForecastBucket.supplier_id).is_(None), SourceListEntry.share_pct), else_=literal(100)
+    ),
     "plan_version": ForecastPlan.version,
     "published_at": ForecastPlan.published_at,
     "frozen_until": ForecastPlan.frozen_until,
@@ -218,7 +225,17 @@ def _published_buckets(query: Select[Any]) -> Select[Any]:
             ForecastPlan,
             and_(ForecastPlan.id == ForecastBucket.plan_id, ForecastPlan.status == PlanStatus.published),
         )
-        .join(SourceListEntry, _sourced(ForecastBucket.item_id, ForecastBucket.site_id))
+        .join(
+            SourceListEntry,
+            and_(
+                _sourced(ForecastBucket.item_id, ForecastBucket.site_id),
+                # A derived plan's bucket is one supplier's part: only that supplier's entry joins it.
+                or_(
+                    ForecastBucket.supplier_id.is_(None),
+                    ForecastBucket.supplier_id == SourceListEntry.supplier_id,
+                ),
+            ),
+        )
         .join(Item, Item.id == ForecastBucket.item_id)
         .join(Site, Site.id == ForecastBucket.site_id)
     )

@@ -6,6 +6,7 @@ import os
 import sys
 import threading
 import time
+from typing import Any
 
 import click
 
@@ -233,3 +234,39 @@ def import_files(system: str, files: tuple[str, ...], remove_missing: bool) -> N
         )
         sys.exit(1)
     click.echo(f"Import job {job_id} loaded.")
+
+
+@main.group(help="Demand plans.")
+def plan() -> None:
+    pass
+
+
+@plan.command(
+    "derive",
+    help="Derive supplier demand from customer demand (open sales orders and the sales forecast, through the "
+    "bills of material, net of stock, safety stock and open purchase orders, split by source-list shares and "
+    "moved earlier by lead times) and store it as the next draft of the demand plan. Publish it in the "
+    "console.",
+)
+@click.option("--weeks", type=click.IntRange(1, 104), default=26, show_default=True)
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First week (default: this week).")
+def plan_derive(weeks: int, start: Any) -> None:
+    import datetime as dt
+
+    from internal.integration.demand import write_derived_plan
+
+    config = settings.load()
+    engine = make_engine(config["DATABASE_URL"])
+    first = start.date() if start else dt.datetime.now(dt.UTC).date()
+    with make_session_factory(engine)() as session:
+        started = time.perf_counter()
+        plan, derivation = write_derived_plan(session, start=first, weeks=weeks)
+        session.commit()
+        click.echo(
+            f"Draft {plan.name} version {plan.version}: {len(derivation.by_supplier()):,} supplier buckets "
+            f"for {len(derivation.net):,} bought items, weeks of {plan.horizon_start} on "
+            f"({time.perf_counter() - started:.1f} s)."
+        )
+        if derivation.unsourced:
+            click.echo(f"{len(derivation.unsourced):,} items have a requirement but no supplier and no bill.")
+    engine.dispose()

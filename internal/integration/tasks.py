@@ -7,10 +7,11 @@ job's own status makes a second delivery harmless.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
-from internal.integration import service
+from internal.integration import demand, service
 from internal.jobs import celery_app, current_config, task_session
 
 log = logging.getLogger(__name__)
@@ -41,3 +42,13 @@ def import_drop_folder() -> list[int]:
     for job_id in ids:
         run_import.delay(job_id)
     return ids
+
+
+@celery_app.task(name="portal.derive_demand_plan")
+def derive_demand_plan(weeks: int = 26, account_id: int | None = None) -> int:
+    """Run by the worker's scheduler (PLAN_DERIVE_SCHEDULE) and the console's button: a new draft plan."""
+    with task_session() as session:
+        plan, _ = demand.write_derived_plan(
+            session, start=dt.datetime.now(dt.UTC).date(), weeks=weeks, account_id=account_id
+        )
+        return plan.id
