@@ -137,3 +137,33 @@ def test_staff_add_change_and_delete_a_code_mapping(staff, session):
         client.post(f"/imports/mappings/{mapping.id}/delete", data={"csrf_token": token}).status_code == 302
     )
     assert session.scalar(select(CodeMapping).where(CodeMapping.source_code == "HOLD")) is None
+
+
+def test_the_derive_button_writes_a_draft_demand_plan_staff_can_publish(staff, session):
+    from internal.models import ForecastPlan
+
+    client = staff.test_client()
+    sign_in(client, "buyer901@example.com")
+    for system, paths in (
+        ("erp", sorted((EXAMPLES / "erp").glob("*.csv"))),
+        ("crm", [EXAMPLES / "crm.json"]),
+        ("scm", sorted((EXAMPLES / "scm").glob("*.csv"))),
+    ):
+        upload(client, system, paths)
+    token = csrf_token(client, "/forecast-plans")
+
+    response = client.post("/forecast-plans/derive", data={"csrf_token": token, "weeks": "8"})
+
+    assert response.status_code == 302
+    plan = session.scalar(select(ForecastPlan).where(ForecastPlan.name == "Demand plan"))
+    assert (plan.status.value, plan.weeks) == ("draft", 8)
+    page = client.get("/forecast-plans").get_data(as_text=True)
+    assert f'data-testid="plan-{plan.id}"' in page
+    assert client.post("/forecast-plans/derive", data={"csrf_token": token}).status_code == 302
+
+
+def test_a_viewer_cannot_derive_a_plan(staff):
+    client = staff.test_client()
+    sign_in(client, "viewer901@example.com")
+    token = csrf_token(client, "/forecast-plans")
+    assert client.post("/forecast-plans/derive", data={"csrf_token": token}).status_code == 403
