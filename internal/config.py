@@ -50,8 +50,8 @@ def load(override: dict[str, Any] | None = None) -> dict[str, Any]:
         "PURCHASE_ORDER_SWEEP_SECONDS": float(env.get("PURCHASE_ORDER_SWEEP_SECONDS", "60")),
         # Imports: uploaded files are kept in IMPORT_DIR (workers must see it too); files dropped into
         # IMPORT_DROP_DIR/erp, /crm or /scm are imported at the times IMPORT_DROP_SCHEDULE names, and the
-        # supplier demand plan is derived at PLAN_DERIVE_SCHEDULE (crontab: minute hour day month weekday;
-        # empty: never).
+        # supplier demand plan is derived at PLAN_DERIVE_SCHEDULE (crontab: minute hour day month weekday,
+        # or a number of seconds between runs; empty: never).
         "IMPORT_DIR": env.get("IMPORT_DIR") or str(INSTANCE / "imports"),
         "IMPORT_DROP_DIR": env.get("IMPORT_DROP_DIR") or str(INSTANCE / "drop"),
         "IMPORT_DROP_SCHEDULE": env.get("IMPORT_DROP_SCHEDULE", "*/5 * * * *"),

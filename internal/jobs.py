@@ -109,16 +109,18 @@ celery_app.conf.imports = ("portal.notifications", "internal.integration.tasks")
 
 
 def _integration_schedule(config: dict[str, Any]) -> dict[str, Any]:
-    """The drop-folder import and the plan derivation, at the crontab times the settings name."""
+    """The drop-folder import and the plan derivation, at the crontab times (or every N seconds) set."""
     from celery.schedules import crontab
 
     entries = {
         "import-drop-folder": ("portal.import_drop_folder", config.get("IMPORT_DROP_SCHEDULE", "")),
         "derive-demand-plan": ("portal.derive_demand_plan", config.get("PLAN_DERIVE_SCHEDULE", "")),
     }
-    schedule = {}
+    schedule: dict[str, Any] = {}
     for name, (task, times) in entries.items():
-        if times.strip():
+        if times.strip().replace(".", "", 1).isdigit():
+            schedule[name] = {"task": task, "schedule": float(times)}  # every N seconds
+        elif times.strip():
             minute, hour, day, month, weekday = times.split()
             schedule[name] = {
                 "task": task,
