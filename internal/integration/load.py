@@ -345,7 +345,7 @@ def _check_shares(file: str, raw: list[RawRows], checked: list[CheckedRows], pro
                         last[item],
                         "share_pct",
                         "shares_total",
-                        {"item": item, "site": "*", "total": total},
+                        {"item": item, "total": total},
                     )
                 )
 

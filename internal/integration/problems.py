@@ -38,7 +38,7 @@ MESSAGES = {
     "unreadable": _l("the file could not be read: %(reason)s"),
     "wrong_type": _l("expected a %(expected)s file for this source system"),
     "empty": _l("the file holds no rows"),
-    "shares_total": _l("the shares of %(item)s at %(site)s add up to %(total)s; expected 100"),
+    "shares_total": _l("the shares of the suppliers of %(item)s add up to %(total)s; expected 100"),
     "not_removed": _l(
         "%(count)s rows not in the file could not be removed: other records still refer to them"
     ),

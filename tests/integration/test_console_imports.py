@@ -167,3 +167,16 @@ def test_a_viewer_cannot_derive_a_plan(staff):
     sign_in(client, "viewer901@example.com")
     token = csrf_token(client, "/forecast-plans")
     assert client.post("/forecast-plans/derive", data={"csrf_token": token}).status_code == 403
+
+
+def test_a_refused_jobs_errors_read_in_the_staff_members_language(staff, tmp_path):
+    client = staff.test_client()
+    sign_in(client, "buyer901@example.com")
+    bad = tmp_path / "sites.csv"
+    bad.write_text("code,name,kind,region\nX1,Somewhere,castle,EMEA\n")
+    location = upload(client, "erp", [bad]).headers["Location"]
+
+    page = client.get(location, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+
+    assert "已拒绝" in page
+    assert "应为 plant, warehouse 之一（或可由 kind 映射转换的代码），实际为 &#39;castle&#39;" in page
