@@ -9,6 +9,7 @@ against the existing rows read once per record kind, never row by row through th
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -112,6 +113,27 @@ def load_files(
     """
     mapping = mappings(session, system)
     result = LoadResult()
+    # Millions of new, long-lived rows would make the cycle collector rescan them over and over.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _load(session, system, files, mapping, result, remove_missing, progress, after_file)
+    finally:
+        if collecting:
+            gc.enable()
+    return result
+
+
+def _load(
+    session: Session,
+    system: SourceSystem,
+    files: list[tuple[str, bytes]],
+    mapping: dict[tuple[str, str], str],
+    result: LoadResult,
+    remove_missing: bool,
+    progress: Progress | None,
+    after_file: Callable[[str, LoadResult], None] | None,
+) -> None:
     tally = {"done": 0, "total": 0}
 
     def step(n: int) -> None:
@@ -130,7 +152,6 @@ def load_files(
         result.warnings += file_result.warnings
         if after_file:
             after_file(name, file_result)
-    return result
 
 
 def _write_order(system: SourceSystem, name: str) -> int:
@@ -188,78 +209,101 @@ def _converter(record: Record, f: Field, mapping: dict[tuple[str, str], str]) ->
     translations = (
         {src: canon for (kind, src), canon in mapping.items() if kind == str(mapped)} if mapped else {}
     )
-    kind = f.kind
+    required, default, minimum, maximum = f.required, f.default, f.minimum, f.maximum
+
+    def bounded(number: Decimal) -> Decimal:
+        if minimum is not None and number < minimum:
+            raise _Bad("below_minimum", minimum=minimum, value=str(number))
+        if maximum is not None and number > maximum:
+            raise _Bad("above_maximum", maximum=maximum, value=str(number))
+        return number
+
+    def text(value: Any) -> str:
+        written = value if type(value) is str else str(value)
+        if length and len(written) > length:
+            raise _Bad("too_long", length=length, got=len(written))
+        return written
+
+    def choice(value: Any) -> str:
+        written = str(value)
+        if written not in f.choices:
+            raise _Bad("not_choice", value=written, choices=", ".join(f.choices), kind=str(mapped or ""))
+        return written
+
+    def integer(value: Any) -> int:
+        if type(value) is int:
+            return int(bounded(Decimal(value)))
+        try:
+            number = Decimal(str(value)) if type(value) is not bool else None
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or number != number.to_integral_value():
+            raise _Bad("not_integer", value=str(value))
+        return int(bounded(number))
+
+    def decimal(value: Any) -> Decimal:
+        kind = type(value)
+        if kind is int:
+            return bounded(Decimal(value))
+        try:
+            number = value if kind is Decimal else Decimal(value if kind is str else str(value))
+        except InvalidOperation:
+            raise _Bad("not_number", value=str(value)) from None
+        if kind is bool or not number.is_finite():
+            raise _Bad("not_number", value=str(value))
+        if places is not None:
+            # Cheap on the usual "12.50": only a long or exponent-written number is looked at closely.
+            written = value if kind is str else str(value)
+            dot = written.find(".")
+            if (dot >= 0 and len(written) - dot - 1 > places) or "e" in written or "E" in written:
+                exponent = number.normalize().as_tuple().exponent
+                if isinstance(exponent, int) and -exponent > places:
+                    raise _Bad("too_many_decimals", places=places, value=str(value))
+        return bounded(number)
+
+    def monday(value: Any) -> dt.date:
+        day = _date(value)
+        if day.weekday() != 0:
+            raise _Bad("not_monday", value=str(value))
+        return day
+
+    def boolean(value: Any) -> bool:
+        if type(value) is bool:
+            return value
+        written = str(value).lower()
+        if written in ("true", "1", "yes", "y"):
+            return True
+        if written in ("false", "0", "no", "n"):
+            return False
+        raise _Bad("not_bool", value=str(value))
+
+    convert: Callable[[Any], Any] = {
+        "text": text,
+        "choice": choice,
+        "int": integer,
+        "decimal": decimal,
+        "date": _date,
+        "monday": monday,
+        "datetime": _datetime,
+        "bool": boolean,
+    }[f.kind]
 
     def parse(value: Any) -> Any:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if f.required:
-                raise _Bad("required")
-            return f.default
-        if isinstance(value, str):
+        if type(value) is str:
             value = value.strip()
-        if translations:
+            if not value:
+                value = None
+            elif translations:
+                value = translations.get(value, value)
+        elif translations and value is not None:
             value = translations.get(str(value), value)
-        if kind == "text":
-            text = str(value)
-            if length and len(text) > length:
-                raise _Bad("too_long", length=length, got=len(text))
-            return text
-        if kind == "choice":
-            text = str(value)
-            if text not in f.choices:
-                raise _Bad("not_choice", value=text, choices=", ".join(f.choices), kind=str(mapped or ""))
-            return text
-        if kind == "int":
-            if isinstance(value, bool):
-                raise _Bad("not_integer", value=str(value))
-            try:
-                number = Decimal(str(value))
-            except InvalidOperation:
-                raise _Bad("not_integer", value=str(value)) from None
-            if not number.is_finite() or number != number.to_integral_value():
-                raise _Bad("not_integer", value=str(value))
-            _bounds(f, number)
-            return int(number)
-        if kind == "decimal":
-            if isinstance(value, bool):
-                raise _Bad("not_number", value=str(value))
-            try:
-                number = value if isinstance(value, Decimal) else Decimal(str(value))
-            except InvalidOperation:
-                raise _Bad("not_number", value=str(value)) from None
-            if not number.is_finite():
-                raise _Bad("not_number", value=str(value))
-            exponent = number.normalize().as_tuple().exponent
-            if places is not None and isinstance(exponent, int) and -exponent > places:
-                raise _Bad("too_many_decimals", places=places, value=str(value))
-            _bounds(f, number)
-            return number
-        if kind in ("date", "monday"):
-            day = _date(value)
-            if kind == "monday" and day.weekday() != 0:
-                raise _Bad("not_monday", value=str(value))
-            return day
-        if kind == "datetime":
-            return _datetime(value)
-        if kind == "bool":
-            if isinstance(value, bool):
-                return value
-            text = str(value).lower()
-            if text in ("true", "1", "yes", "y"):
-                return True
-            if text in ("false", "0", "no", "n"):
-                return False
-            raise _Bad("not_bool", value=str(value))
-        raise AssertionError(kind)
+        if value is None:
+            if required:
+                raise _Bad("required")
+            return default
+        return convert(value)
 
     return parse
-
-
-def _bounds(f: Field, number: Decimal) -> None:
-    if f.minimum is not None and number < f.minimum:
-        raise _Bad("below_minimum", minimum=f.minimum, value=str(number))
-    if f.maximum is not None and number > f.maximum:
-        raise _Bad("above_maximum", maximum=f.maximum, value=str(number))
 
 
 def _date(value: Any) -> dt.date:
