@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import PurePath
 from typing import Any
 
@@ -185,12 +186,17 @@ def _convert_rows(
     converters = [(f.name, f.column, _converter(record, f, mapping)) for f in record.fields]
     rows = []
     for where, values in raw.rows:
-        row: dict[str, Any] = {}
-        for name, column, convert in converters:
-            try:
-                row[column] = convert(values.get(name))
-            except _Bad as bad:
-                problems.append(Problem(file, where, name, bad.key, bad.params))
+        get = values.get
+        try:
+            row = {column: convert(get(name)) for name, column, convert in converters}
+        except _Bad:
+            # Said field by field, so every wrong value of the row is listed, not only the first.
+            row = {}
+            for name, column, convert in converters:
+                try:
+                    row[column] = convert(get(name))
+                except _Bad as bad:
+                    problems.append(Problem(file, where, name, bad.key, bad.params))
         if raw.columns is None:
             for extra in sorted(set(values) - known):
                 problems.append(Problem(file, where, extra, "unknown_column", {"columns": expected}))
@@ -359,10 +365,12 @@ def _check_keys(file: str, raw: list[RawRows], checked: list[CheckedRows], probl
         key = rows.record.key
         first: dict[tuple[Any, ...], str] = {}
         names = ", ".join(f.name for f in rows.record.fields if f.column in key)
+        key_of = _getter(key)
         for (where, _values), row in zip(part.rows, rows.rows, strict=False):
-            if any(c not in row for c in key):
+            try:
+                k = key_of(row)
+            except KeyError:
                 continue  # the value itself is wrong, and said so
-            k = tuple(row[c] for c in key)
             if k in first:
                 problems.append(
                     Problem(file, where, names, "duplicate_key", {"key": names, "first": first[k]})
@@ -392,6 +400,15 @@ def _check_shares(file: str, raw: list[RawRows], checked: list[CheckedRows], pro
                         {"item": item, "total": total},
                     )
                 )
+
+
+def _getter(columns: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """The row's values of ``columns``, always as a tuple."""
+    if len(columns) == 1:
+        (column,) = columns
+        return lambda row: (row[column],)
+    getter: Callable[[dict[str, Any]], tuple[Any, ...]] = itemgetter(*columns)
+    return getter
 
 
 # -- writing -----------------------------------------------------------------------------------------
@@ -476,13 +493,14 @@ class _Writer:
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         seen = set()
+        key_of, values_of = _getter(key), _getter(values)
         for row in rows:
-            k = tuple(row[c] for c in key)
+            k = key_of(row)
             seen.add(k)
             found = existing.get(k)
             if found is None:
                 inserts.append({**record.on_insert, **row})
-            elif found[1] != tuple(row[c] for c in values):
+            elif found[1] != values_of(row):
                 updates.append({"b_id": found[0], **{f"b_{c}": row[c] for c in values}})
             else:
                 counts.unchanged += 1
