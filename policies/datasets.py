@@ -251,6 +251,7 @@ def _forecast_base() -> Select[Any]:
         ForecastBucket.item_id,
         ForecastBucket.site_id,
         SourceListEntry.share_pct,
+        SourceListEntry.supplier_id,
         ForecastPlan.id,
         ForecastPlan.name,
         ForecastPlan.version,

@@ -293,6 +293,8 @@ def _converter(record: Record, f: Field, mapping: dict[tuple[str, str], str]) ->
         "datetime": _datetime,
         "bool": boolean,
     }[f.kind]
+    if f.kind in ("date", "monday", "datetime"):
+        convert = _remembered(convert)
 
     def parse(value: Any) -> Any:
         if type(value) is str:
@@ -310,6 +312,21 @@ def _converter(record: Record, f: Field, mapping: dict[tuple[str, str], str]) ->
         return convert(value)
 
     return parse
+
+
+def _remembered(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Dates repeat a great deal in a file: each distinct one written as text is parsed once."""
+    seen: dict[str, Any] = {}
+
+    def cached(value: Any) -> Any:
+        if type(value) is not str:
+            return convert(value)
+        found = seen.get(value)
+        if found is None:
+            found = seen[value] = convert(value)
+        return found
+
+    return cached
 
 
 def _date(value: Any) -> dt.date:

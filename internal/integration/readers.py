@@ -147,15 +147,15 @@ def _collect(
     if not isinstance(items, list):
         problems.append(Problem(file, path, "", "not_list", {"value": type(items).__name__}))
         return
-    for n, obj in enumerate(items):
+    # The parent's own key (an order's number), which each nested child row is given.
+    own = next((f.name for f in record.fields if f.ref is None and f.column in record.key), "")
+    for n, values in enumerate(items):
         where = f"{path}[{n}]"
-        if not isinstance(obj, dict):
-            problems.append(Problem(file, where, "", "not_object", {"value": type(obj).__name__}))
+        if not isinstance(values, dict):
+            problems.append(Problem(file, where, "", "not_object", {"value": type(values).__name__}))
             continue
-        values = dict(obj)
         for key, child, parent_field in record.children:
             if key in values:
-                own = next(f for f in record.fields if f.ref is None and f.column in record.key)
                 _collect(
                     file,
                     records[child],
@@ -164,7 +164,7 @@ def _collect(
                     records,
                     found,
                     problems,
-                    parent=(parent_field, obj.get(own.name)),
+                    parent=(parent_field, values.get(own)),
                 )
         if parent is not None:
             values[parent[0]] = parent[1]
