@@ -29,6 +29,8 @@ from internal.models import CodeKind, CodeMapping, ForecastPlan, PlanStatus, Sou
 
 #: Rows written between two progress reports (and, in a job, two commits).
 CHUNK = 20_000
+#: Rows named when a file no longer holds them (the rest are counted).
+EXAMPLES = 10
 #: Problems listed per file before the rest are only counted.
 MAX_PROBLEMS = 200
 
@@ -437,6 +439,7 @@ class _Writer:
     ):
         self.session, self.result, self.remove_missing, self.step = session, result, remove_missing, step
         self.ids: dict[str, dict[str, int]] = {}
+        self.codes: dict[str, dict[int, str]] = {}
 
     def ids_of(self, ref: str) -> dict[str, int]:
         if ref not in self.ids:
@@ -451,6 +454,7 @@ class _Writer:
                 for name, ref in REFS.items():
                     if ref.table is part.record.table:
                         self.ids.pop(name, None)
+                        self.codes.pop(name, None)
 
     def resolve(self, record: Record, rows: list[dict[str, Any]]) -> None:
         for f in record.fields:
@@ -541,15 +545,32 @@ class _Writer:
                 self.session.execute(statement, chunk, execution_options={"synchronize_session": False})
                 self.step(len(chunk))
         scope_at = key.index(record.scope) if record.scope else None
-        missing = [
-            ident
-            for k, (ident, _v) in existing.items()
+        gone = [
+            k
+            for k in existing
             if k not in seen and (scope_at is None or (scopes is not None and k[scope_at] in scopes))
         ]
-        counts.missing += len(missing)
-        if missing and self.remove_missing:
-            self.remove(file, record, missing, counts)
+        counts.missing += len(gone)
+        if gone and self.remove_missing:
+            self.remove(file, record, [existing[k][0] for k in gone], counts)
+        elif gone:
+            examples = "; ".join(self.describe(record, k) for k in gone[:EXAMPLES])
+            self.result.warnings.append(
+                Problem(file, record.name, "", "missing_rows", {"count": len(gone), "examples": examples})
+            )
         self.session.flush()
+
+    def describe(self, record: Record, key: tuple[Any, ...]) -> str:
+        """A key as the file would write it: codes, not the database's ids."""
+        parts = []
+        for column, value in zip(record.key, key, strict=True):
+            f = next(x for x in record.fields if x.column == column)
+            if f.ref is not None and f.ref != PLAN and value is not None:
+                if f.ref not in self.codes:
+                    self.codes[f.ref] = {ident: code for code, ident in self.ids_of(f.ref).items()}
+                value = self.codes[f.ref].get(value, value)
+            parts.append(f"{f.name} {value if value is not None else '-'}")
+        return ", ".join(parts)
 
     def remove(self, file: str, record: Record, ids: list[int], counts: Counts) -> None:
         try:

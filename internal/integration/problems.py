@@ -39,6 +39,9 @@ MESSAGES = {
     "wrong_type": _l("expected a %(expected)s file for this source system"),
     "empty": _l("the file holds no rows"),
     "shares_total": _l("the shares of the suppliers of %(item)s add up to %(total)s; expected 100"),
+    "missing_rows": _l(
+        "%(count)s rows are in the database but not in the file; kept. For example: %(examples)s"
+    ),
     "not_removed": _l(
         "%(count)s rows not in the file could not be removed: other records still refer to them"
     ),

@@ -158,6 +158,25 @@ def test_a_changed_file_updates_only_what_changed_and_reports_missing_rows(sessi
     }
     assert session.scalar(select(Item.standard_cost).where(Item.sku == "EX-PUMP-100")) == Decimal("875.00")
     assert session.scalar(select(Item.id).where(Item.sku == "EX-STEEL-500")) is not None
+    (warning,) = result.warnings
+    assert str(warning) == (
+        "items.csv, items: 2 rows are in the database but not in the file; kept. "
+        "For example: sku EX-SEAL-400; sku EX-STEEL-500"
+    )
+
+
+def test_missing_child_rows_are_named_by_their_codes_within_the_orders_of_the_file(session):
+    load_examples(session)
+    lines = (EXAMPLES / "erp" / "purchase_order_lines.csv").read_text().splitlines()
+    lines.append("EX-PO-9001,2,EX-CAST-300,10,93.00,2026-12-28,0,0")
+    load_files(session, SourceSystem.erp, [("purchase_order_lines.csv", "\n".join(lines).encode())])
+
+    result = load_files(
+        session, SourceSystem.erp, [("purchase_order_lines.csv", "\n".join(lines[:2]).encode())]
+    )
+
+    assert result.counts["purchase_order_lines"].missing == 1
+    assert "For example: order EX-PO-9001, line_no 2" in str(result.warnings[0])
 
 
 def test_missing_rows_are_removed_only_when_asked(session):
