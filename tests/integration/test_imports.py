@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from internal.integration.load import load_files
 from internal.integration.problems import ImportRefused
@@ -296,3 +296,22 @@ def test_a_refused_job_keeps_its_errors_for_the_console(session, tmp_path):
         "translates), got 'gadget'"
     )
     assert session.scalar(select(Item.id).where(Item.sku == "A-1")) is None
+
+
+def test_a_job_cut_short_by_a_lost_worker_runs_again_to_the_same_result(session, tmp_path):
+    from internal.integration import service
+    from internal.models import ImportStatus
+
+    items = tmp_path / "items.csv"
+    lines = (EXAMPLES / "erp" / "items.csv").read_text().splitlines()
+    items.write_text("\n".join(lines))
+    job = service.start_import(session, "erp", [("items.csv", items)])
+    # The worker died after writing some rows: they are committed, the job still says running.
+    load_files(session, SourceSystem.erp, [("items.csv", "\n".join(lines[:3]).encode())])
+    job.status = ImportStatus.running
+    session.flush()
+
+    assert service.run_job(session, job.id, checkpoint=session.flush).value == "loaded"
+
+    assert job.counts["items"] == {"added": 3, "changed": 0, "unchanged": 2, "missing": 0, "removed": 0}
+    assert session.scalar(select(func.count()).select_from(Item).where(Item.sku.like("EX-%"))) == 5
