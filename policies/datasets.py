@@ -181,8 +181,17 @@ _sn_order = ((ShipNotice.ship_date, dt.date), (ShipNotice.id, int))
 # -- forecast: the published plan's demand for the items the viewer supplies, by item, site and week --
 _previous_plan = aliased(ForecastPlan)
 _previous_bucket = aliased(ForecastBucket)
+#: The previous version's figure in the terms of the current one: where the current bucket is already
+#: the supplier's own part (a derived plan), an earlier item total counts at the supplier's share.
+_previous_part = case(
+    (
+        and_(ForecastBucket.supplier_id.is_not(None), _previous_bucket.supplier_id.is_(None)),
+        _previous_bucket.qty * SourceListEntry.share_pct / 100,
+    ),
+    else_=_previous_bucket.qty,
+)
 _previous_qty = (
-    select(func.coalesce(func.sum(_previous_bucket.qty), 0))
+    select(func.coalesce(func.sum(_previous_part), 0))
     .join(_previous_plan, _previous_plan.id == _previous_bucket.plan_id)
     .where(
         _previous_plan.name == ForecastPlan.name,
@@ -207,9 +216,7 @@ _fc_fields: dict[str, Expr] = {
     "qty": func.sum(ForecastBucket.qty),
     "previous_qty": _previous_qty,
     # A bucket that is already the supplier's own part counts in full, not at the item's share again.
-    "share_pct": case(
-        (func.max(ForecastBucket.supplier_id).is_(None), SourceListEntry.share_pct), else_=literal(100)
-    ),
+    "share_pct": case((ForecastBucket.supplier_id.is_(None), SourceListEntry.share_pct), else_=literal(100)),
     "plan_version": ForecastPlan.version,
     "published_at": ForecastPlan.published_at,
     "frozen_until": ForecastPlan.frozen_until,
@@ -252,6 +259,7 @@ def _forecast_base() -> Select[Any]:
         ForecastBucket.site_id,
         SourceListEntry.share_pct,
         SourceListEntry.supplier_id,
+        ForecastBucket.supplier_id,
         ForecastPlan.id,
         ForecastPlan.name,
         ForecastPlan.version,

@@ -194,6 +194,33 @@ def test_a_supplier_sees_its_part_of_the_published_derived_plan(session, client,
     assert f'data-testid="week-{today_start}"' not in page
 
 
+def test_the_change_from_an_item_total_plan_to_a_derived_one_is_measured_in_the_suppliers_part(
+    session, client, today_start
+):
+    site, items, sup_a, _b = build(session, start=today_start)
+    make_account(session, "change@sup-a.example.com", partners=(sup_a,))
+    week = today_start + dt.timedelta(weeks=3)
+    # The version before: 50 seals in total that week, 60 % of it (30) SUP-A's.
+    before = ForecastPlan(name="Demand plan", version=1, horizon_start=today_start, weeks=6)
+    session.add(before)
+    session.flush()
+    session.add(
+        ForecastBucket(plan_id=before.id, item_id=items["SEAL"].id, site_id=site.id, week_start=week, qty=50)
+    )
+    planning.publish_plan(session, before.id, account_id=None)
+    plan, _ = write_derived_plan(session, start=today_start, weeks=6)
+    planning.publish_plan(session, plan.id, account_id=None)
+    session.commit()
+
+    sign_in(client, "change@sup-a.example.com")
+    page = client.get("/supplier/forecast?sku=SEAL").get_data(as_text=True)
+
+    # Now SUP-A's own 15 (shown rounded to 20), against its 30 before (-15, shown -10): not against all 50.
+    row = page.split(f'data-testid="week-{week}"')[1].split("</tr>")[0]
+    assert '<td class="num">20 EA</td>' in row
+    assert '<td class="num">-10</td>' in row
+
+
 def test_a_commit_against_a_derived_plan_is_measured_against_the_suppliers_own_part(session):
     _site, _items, sup_a, _b = build(session)
     account = make_account(session, "commit@sup-a.example.com", partners=(sup_a,))
