@@ -60,6 +60,14 @@ def load(override: dict[str, Any] | None = None) -> dict[str, Any]:
         "API_TOKEN_SECONDS": int(env.get("API_TOKEN_SECONDS", "900")),
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "120 per minute"),
         "API_MAX_BODY_BYTES": int(env.get("API_MAX_BODY_BYTES", "65536")),
+        # Imports: uploaded files are kept in IMPORT_DIR (workers must see it too); files dropped into
+        # IMPORT_DROP_DIR/erp, /crm or /scm are imported at the times IMPORT_DROP_SCHEDULE names, and the
+        # supplier demand plan is derived at PLAN_DERIVE_SCHEDULE (crontab: minute hour day month weekday,
+        # or a number of seconds between runs; empty: never).
+        "IMPORT_DIR": env.get("IMPORT_DIR") or str(INSTANCE / "imports"),
+        "IMPORT_DROP_DIR": env.get("IMPORT_DROP_DIR") or str(INSTANCE / "drop"),
+        "IMPORT_DROP_SCHEDULE": env.get("IMPORT_DROP_SCHEDULE", "*/5 * * * *"),
+        "PLAN_DERIVE_SCHEDULE": env.get("PLAN_DERIVE_SCHEDULE", "30 5 * * 1"),
     }
     if override:
         config.update(override)

@@ -58,7 +58,8 @@ def configure(config: dict[str, Any]) -> None:
                 "announce-purchase-orders": {
                     "task": "portal.announce_purchase_orders",
                     "schedule": config["PURCHASE_ORDER_SWEEP_SECONDS"],
-                }
+                },
+                **_integration_schedule(config),
             },
             beat_schedule_filename=str(settings.INSTANCE / "celerybeat-schedule"),
         )
@@ -105,7 +106,30 @@ def task_session() -> Iterator[Session]:
 
 
 #: Task modules above this layer (they pass the policy gate); loaded by name, never imported here.
-celery_app.conf.imports = ("portal.notifications",)
+celery_app.conf.imports = ("portal.notifications", "internal.integration.tasks")
+
+
+def _integration_schedule(config: dict[str, Any]) -> dict[str, Any]:
+    """The drop-folder import and the plan derivation, at the crontab times (or every N seconds) set."""
+    from celery.schedules import crontab
+
+    entries = {
+        "import-drop-folder": ("portal.import_drop_folder", config.get("IMPORT_DROP_SCHEDULE", "")),
+        "derive-demand-plan": ("portal.derive_demand_plan", config.get("PLAN_DERIVE_SCHEDULE", "")),
+    }
+    schedule: dict[str, Any] = {}
+    for name, (task, times) in entries.items():
+        if times.strip().replace(".", "", 1).isdigit():
+            schedule[name] = {"task": task, "schedule": float(times)}  # every N seconds
+        elif times.strip():
+            minute, hour, day, month, weekday = times.split()
+            schedule[name] = {
+                "task": task,
+                "schedule": crontab(
+                    minute=minute, hour=hour, day_of_month=day, month_of_year=month, day_of_week=weekday
+                ),
+            }
+    return schedule
 
 
 _ON_COMMIT = "portal_on_commit"

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from internal.models import (
@@ -178,7 +178,12 @@ def commit_forecast(
         tuple(key)
         for key in session.execute(
             select(ForecastBucket.item_id, ForecastBucket.site_id, ForecastBucket.week_start)
-            .where(ForecastBucket.plan_id == plan.id, ForecastBucket.item_id.in_(supplied))
+            .where(
+                ForecastBucket.plan_id == plan.id,
+                ForecastBucket.item_id.in_(supplied),
+                # A derived plan's part for another supplier is no demand of this one's.
+                or_(ForecastBucket.supplier_id.is_(None), ForecastBucket.supplier_id == partner_id),
+            )
             .distinct()
         ).all()
     }
@@ -248,19 +253,32 @@ def commit_forecast(
     if errors:
         raise CommitRefused(errors)
 
-    forecast = {
-        (item_id, site_id, week): qty
-        for item_id, site_id, week, qty in session.execute(
-            select(
-                ForecastBucket.item_id,
-                ForecastBucket.site_id,
-                ForecastBucket.week_start,
-                func.sum(ForecastBucket.qty),
-            )
-            .where(ForecastBucket.plan_id == plan.id, ForecastBucket.item_id.in_([k[0] for k in seen]))
-            .group_by(ForecastBucket.item_id, ForecastBucket.site_id, ForecastBucket.week_start)
-        ).all()
-    }
+    # The supplier's expected part: its share of the item's demand, plus in full the buckets a derived
+    # plan made for this supplier alone (other suppliers' parts are not its business).
+    forecast: dict[tuple[int, int, dt.date], Decimal] = {}
+    for item_id, site_id, week, own, qty in session.execute(
+        select(
+            ForecastBucket.item_id,
+            ForecastBucket.site_id,
+            ForecastBucket.week_start,
+            ForecastBucket.supplier_id,
+            func.sum(ForecastBucket.qty),
+        )
+        .where(
+            ForecastBucket.plan_id == plan.id,
+            ForecastBucket.item_id.in_([k[0] for k in seen]),
+            or_(ForecastBucket.supplier_id.is_(None), ForecastBucket.supplier_id == partner_id),
+        )
+        .group_by(
+            ForecastBucket.item_id,
+            ForecastBucket.site_id,
+            ForecastBucket.week_start,
+            ForecastBucket.supplier_id,
+        )
+    ).all():
+        key = (item_id, site_id, week)
+        share = Decimal(1) if own else (share_of(item_id, site_id) or Decimal(0))
+        forecast[key] = forecast.get(key, Decimal(0)) + Decimal(qty) * share
     existing = {
         (c.item_id, c.site_id, c.week_start): c
         for c in session.scalars(
@@ -274,9 +292,7 @@ def commit_forecast(
     stored = []
     for e in entries:
         key = (items[e.sku], sites[e.site], e.week)
-        share = share_of(key[0], key[1])
-        assert share is not None  # checked above
-        expected = (Decimal(forecast.get(key, 0)) * share).quantize(Decimal("0.001"))
+        expected = forecast.get(key, Decimal(0)).quantize(Decimal("0.001"))
         shown = as_shown(expected) if as_shown is not None else expected
         status = classify(e.qty, shown if isinstance(shown, Decimal) else expected, tolerance)
         commit = existing.get(key)

@@ -238,8 +238,17 @@ _sn_order = ((ShipNotice.ship_date, dt.date), (ShipNotice.id, int))
 # -- forecast: the published plan's demand for the items the viewer supplies, by item, site and week --
 _previous_plan = aliased(ForecastPlan)
 _previous_bucket = aliased(ForecastBucket)
+#: The previous version's figure in the terms of the current one: where the current bucket is already
+#: the supplier's own part (a derived plan), an earlier item total counts at the supplier's share.
+_previous_part = case(
+    (
+        and_(ForecastBucket.supplier_id.is_not(None), _previous_bucket.supplier_id.is_(None)),
+        _previous_bucket.qty * SourceListEntry.share_pct / 100,
+    ),
+    else_=_previous_bucket.qty,
+)
 _previous_qty = (
-    select(func.coalesce(func.sum(_previous_bucket.qty), 0))
+    select(func.coalesce(func.sum(_previous_part), 0))
     .join(_previous_plan, _previous_plan.id == _previous_bucket.plan_id)
     .where(
         _previous_plan.name == ForecastPlan.name,
@@ -247,8 +256,12 @@ _previous_qty = (
         _previous_bucket.item_id == ForecastBucket.item_id,
         _previous_bucket.site_id == ForecastBucket.site_id,
         _previous_bucket.week_start == ForecastBucket.week_start,
+        or_(
+            _previous_bucket.supplier_id.is_(None),
+            _previous_bucket.supplier_id == SourceListEntry.supplier_id,
+        ),
     )
-    .correlate(ForecastPlan, ForecastBucket)
+    .correlate(ForecastPlan, ForecastBucket, SourceListEntry)
     .scalar_subquery()
 )
 _fc_fields: dict[str, Expr] = {
@@ -259,7 +272,8 @@ _fc_fields: dict[str, Expr] = {
     "week": ForecastBucket.week_start,
     "qty": func.sum(ForecastBucket.qty),
     "previous_qty": _previous_qty,
-    "share_pct": SourceListEntry.share_pct,
+    # A bucket that is already the supplier's own part counts in full, not at the item's share again.
+    "share_pct": case((ForecastBucket.supplier_id.is_(None), SourceListEntry.share_pct), else_=literal(100)),
     "plan_version": ForecastPlan.version,
     "published_at": ForecastPlan.published_at,
     "frozen_until": ForecastPlan.frozen_until,
@@ -275,7 +289,17 @@ def _published_buckets(query: Select[Any]) -> Select[Any]:
             ForecastPlan,
             and_(ForecastPlan.id == ForecastBucket.plan_id, ForecastPlan.status == PlanStatus.published),
         )
-        .join(SourceListEntry, _sourced(ForecastBucket.item_id, ForecastBucket.site_id))
+        .join(
+            SourceListEntry,
+            and_(
+                _sourced(ForecastBucket.item_id, ForecastBucket.site_id),
+                # A derived plan's bucket is one supplier's part: only that supplier's entry joins it.
+                or_(
+                    ForecastBucket.supplier_id.is_(None),
+                    ForecastBucket.supplier_id == SourceListEntry.supplier_id,
+                ),
+            ),
+        )
         .join(Item, Item.id == ForecastBucket.item_id)
         .join(Site, Site.id == ForecastBucket.site_id)
     )
@@ -301,6 +325,8 @@ def _forecast_base() -> Select[Any]:
         ForecastBucket.item_id,
         ForecastBucket.site_id,
         SourceListEntry.share_pct,
+        SourceListEntry.supplier_id,
+        ForecastBucket.supplier_id,
         ForecastPlan.id,
         ForecastPlan.name,
         ForecastPlan.version,

@@ -6,6 +6,7 @@ import os
 import sys
 import threading
 import time
+from typing import Any
 
 import click
 
@@ -311,3 +312,104 @@ def worker(ctx: click.Context) -> None:
     settings.INSTANCE.mkdir(exist_ok=True)  # the scheduler keeps its last-run times there
     args = [celery, "-A", "internal.jobs:celery_app", "worker", "--beat", "--loglevel=info", *ctx.args]
     os.execv(celery, args)  # noqa: S606 - replaces this process with the worker on purpose
+
+
+@main.command(
+    "import",
+    help="Import files exported by a source system: erp (CSV or XLSX), crm (JSON) or scm (CSV). Each file "
+    "is checked whole first; a file with errors writes nothing. Exit status 0 when loaded, 1 when refused. "
+    "Formats: docs/import-formats.md.",
+)
+@click.argument("system", type=click.Choice(["erp", "crm", "scm"]))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--remove-missing", is_flag=True, help="Delete rows the files no longer hold (otherwise only reported)."
+)
+def import_files(system: str, files: tuple[str, ...], remove_missing: bool) -> None:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from internal import jobs
+    from internal.integration import service
+
+    config = settings.load()
+    jobs.configure(config)
+    engine = make_engine(config["DATABASE_URL"])
+    factory = make_session_factory(engine)
+    with factory() as session:
+        job = service.start_import(
+            session,
+            system,
+            [(Path(f).name, Path(f).resolve()) for f in files],
+            remove_missing=remove_missing,
+        )
+        job_id = job.id
+        session.commit()
+    # In-process (no broker) the task runs in this thread while the main one draws its progress;
+    # with a broker a worker runs it, and this waits for it the same way.
+    runner = threading.Thread(target=jobs.enqueue, args=("portal.run_import", job_id), daemon=True)
+    runner.start()
+    with tqdm(total=0, unit="rows", desc=f"import {system} #{job_id}") as bar, factory() as session:
+        while True:
+            running = runner.is_alive()
+            state = service.job_state(session, job_id)
+            session.rollback()
+            assert state is not None
+            bar.total, bar.n = state.rows_total, state.rows_done
+            bar.refresh()
+            if state.finished or (config["CELERY_ALWAYS_EAGER"] and not running):
+                break
+            time.sleep(0.2)
+    runner.join(timeout=5)
+    engine.dispose()
+    for kind, counts in state.counts.items():
+        click.echo(
+            f"  {kind:<22} added {counts['added']:>9,}  changed {counts['changed']:>9,}  "
+            f"unchanged {counts['unchanged']:>9,}  missing {counts['missing']:>7,}  "
+            f"removed {counts['removed']:>7,}"
+        )
+    for problem in state.problems:
+        click.echo(f"  {problem}", err=True)
+    if state.status != "loaded":
+        click.echo(
+            f"Import job {job_id} {state.status}: nothing was written from the file with errors.", err=True
+        )
+        sys.exit(1)
+    click.echo(f"Import job {job_id} loaded.")
+
+
+@main.group(help="Demand plans.")
+def plan() -> None:
+    pass
+
+
+@plan.command(
+    "derive",
+    help="Derive supplier demand from customer demand (open sales orders and the sales forecast, through the "
+    "bills of material, net of stock, safety stock and open purchase orders, split by source-list shares and "
+    "moved earlier by lead times) and store it as the next draft of the demand plan. Publish it in the "
+    "console.",
+)
+@click.option("--weeks", type=click.IntRange(1, 104), default=26, show_default=True)
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First week (default: this week).")
+def plan_derive(weeks: int, start: Any) -> None:
+    import datetime as dt
+
+    from internal.integration.demand import write_derived_plan
+
+    config = settings.load()
+    engine = make_engine(config["DATABASE_URL"])
+    first = start.date() if start else dt.datetime.now(dt.UTC).date()
+    with make_session_factory(engine)() as session:
+        started = time.perf_counter()
+        plan, derivation = write_derived_plan(session, start=first, weeks=weeks)
+        session.commit()
+        click.echo(
+            f"Draft {plan.name} version {plan.version}: {len(derivation.by_supplier()):,} supplier buckets "
+            f"for {len(derivation.net):,} bought items, weeks of {plan.horizon_start} on "
+            f"({time.perf_counter() - started:.1f} s)."
+        )
+        if derivation.unsourced:
+            click.echo(f"{len(derivation.unsourced):,} items have a requirement but no supplier and no bill.")
+    engine.dispose()

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from internal.console.api_clients import console_api_clients
+from internal.console.imports import import_status_label, imports
 from internal.console.sales_desk import sales
 from internal.console.service_desk import desk
 from internal.console.views import console, overview
@@ -24,6 +25,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(desk)
     app.register_blueprint(sales)
     app.register_blueprint(console_api_clients)
+    app.register_blueprint(imports)
+    app.jinja_env.globals["import_status_label"] = import_status_label
     app.add_url_rule("/", "index", overview)
 
     @app.context_processor
@@ -41,6 +44,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
                 ("service_desk.inbox", _l("Service requests")),
                 ("sales_desk.drafts", _l("Orders to confirm")),
                 ("console_api_clients.clients", _l("API clients")),
+                ("imports.import_jobs", _l("Imports")),
             ]
             if current_user.is_authenticated
             else [],

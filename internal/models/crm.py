@@ -215,3 +215,18 @@ class ServiceRequestMessage(Base):
     created_at: Mapped[created_now]
 
     author: Mapped[Account | None] = relationship()
+
+
+class PartnerContact(Base):
+    """A person at a customer (or supplier), as the CRM keeps them; not a portal account."""
+
+    __tablename__ = "partner_contact"
+    __table_args__ = (UniqueConstraint("partner_id", "email"),)
+
+    id: Mapped[intpk]
+    partner_id: Mapped[int] = partner_fk()
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    #: What the person does for the partner ("purchasing", "accounts payable").
+    role: Mapped[str] = mapped_column(String(60), default="")

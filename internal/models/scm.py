@@ -69,6 +69,11 @@ class ForecastBucket(Base):
     customer_id: Mapped[int | None] = partner_fk(nullable=True)
     #: Where customer is unknown: the channel ("retail", "distribution", "spares", "internal").
     channel: Mapped[str] = mapped_column(String(30), default="")
+    #: A derived plan splits a component's demand across its suppliers: this share is for this supplier
+    #: alone, in the week it must be ordered (None: the item's whole demand, split by the source list).
+    #: Not indexed: SQLite's planner took such an index for the forecast's own joins and slowed them
+    #: from milliseconds to seconds on the large demo.
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id", ondelete="RESTRICT"))
 
 
 class PurchaseOrderStatus(enum.StrEnum):

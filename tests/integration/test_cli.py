@@ -87,3 +87,26 @@ def test_worker_refuses_to_start_without_a_broker(tmp_path):
     )
     assert result.returncode == 1
     assert "CELERY_BROKER_URL is not set" in result.stderr
+
+
+def test_import_loads_the_example_files_then_refuses_a_bad_one_with_exit_status_1(tmp_path_factory, tmp_path):
+    examples = Path(__file__).resolve().parents[2] / "examples" / "import"
+    with scratch_database(tmp_path_factory, "cli_import") as url:
+        assert portal("db", "upgrade", url=url).returncode == 0
+        erp = portal("import", "erp", *map(str, sorted((examples / "erp").glob("*.csv"))), url=url)
+        assert erp.returncode == 0, erp.stderr
+        assert "Import job 1 loaded." in erp.stdout
+        assert "100%" in erp.stderr  # the progress bar, drawn by tqdm
+        crm = portal("import", "crm", str(examples / "crm.json"), url=url)
+        scm = portal("import", "scm", *map(str, sorted((examples / "scm").glob("*.csv"))), url=url)
+        assert (crm.returncode, scm.returncode) == (0, 0), crm.stderr + scm.stderr
+
+        again = portal("import", "crm", str(examples / "crm.json"), url=url)
+        line = next(x for x in again.stdout.splitlines() if x.strip().startswith("sales_order_lines"))
+        assert line.split()[1:7] == ["added", "0", "changed", "0", "unchanged", "1"]
+
+        bad = tmp_path / "orders.json"
+        bad.write_text((examples / "crm.json").read_text().replace('"qty": 5', '"qty": "five"'))
+        refused = portal("import", "crm", str(bad), url=url)
+        assert refused.returncode == 1
+        assert "orders.json, $.sales_orders[0].lines[0], qty: expected a number, got 'five'" in refused.stderr

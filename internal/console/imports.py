@@ -1,0 +1,216 @@
+"""Staff console: imports (upload, jobs with their progress and errors), code mappings, derived demand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileRequired
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, MultipleFileField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from internal import jobs
+from internal.integration import mappings as mapping_service
+from internal.integration import service
+from internal.models import CodeKind, CodeMapping, ImportJob, SourceSystem, StaffRole
+from internal.web import after_commit, db_session
+
+imports = Blueprint(
+    "imports",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/imports/assets",
+)
+
+SYSTEMS = [
+    SelectChoice("erp", _l("ERP (CSV or XLSX)")),
+    SelectChoice("crm", _l("CRM (JSON)")),
+    SelectChoice("scm", _l("SCM (CSV)")),
+]
+IMPORT_STATUS = {
+    "queued": _l("Queued"),
+    "running": _l("Running"),
+    "loaded": _l("Loaded"),
+    "refused": _l("Refused"),
+    "failed": _l("Failed"),
+}
+MANAGERS = (StaffRole.policy_admin.value, StaffRole.buyer.value)
+
+
+def import_status_label(status: object) -> object:
+    key = str(getattr(status, "value", status))
+    return IMPORT_STATUS.get(key, key)
+
+
+def staff_role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Only staff with one of ``roles`` may use the view (others: 403)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        @login_required
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if current_user.staff_role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+class UploadForm(FlaskForm):
+    system = SelectField(_l("Source system"), choices=SYSTEMS)
+    files = MultipleFileField(_l("Files"), validators=[FileRequired(_l("Choose at least one file."))])
+    remove_missing = BooleanField(_l("Delete rows the files no longer hold"))
+
+
+class MappingForm(FlaskForm):
+    source_system = SelectField(
+        _l("Source system"), choices=[SelectChoice(s.value, s.value.upper()) for s in SourceSystem]
+    )
+    kind = SelectField(_l("Code kind"), choices=[SelectChoice(k.value, k.value) for k in CodeKind])
+    source_code = StringField(_l("Source code"), validators=[DataRequired(), Length(max=60)])
+    canonical_code = StringField(_l("Portal code"), validators=[DataRequired(), Length(max=60)])
+
+
+@imports.route("/imports", methods=["GET", "POST"])
+@login_required
+def import_jobs() -> Response | str | tuple[str, int]:
+    """The import jobs, newest first, and the upload form that starts one."""
+    form = UploadForm()
+    if request.method == "POST":
+        if current_user.staff_role not in MANAGERS:
+            abort(403)
+        if form.validate_on_submit():
+            folder = Path(current_app.config["IMPORT_DIR"])
+            files = [
+                (
+                    Path(f.filename or "upload").name,
+                    service.keep_upload(folder, f.filename or "upload", f.read()),
+                )
+                for f in form.files.data
+            ]
+            job = service.start_import(
+                db_session(),
+                form.system.data,
+                files,
+                origin="console",
+                remove_missing=form.remove_missing.data,
+                account_id=current_user.account_id,
+            )
+            job_id = job.id
+            after_commit(lambda: jobs.enqueue("portal.run_import", job_id))
+            return redirect(url_for("imports.import_job", job_id=job_id))
+    status = 400 if form.errors else 200
+    return render_template(
+        "console/imports.html",
+        jobs=service.recent_jobs(db_session()),
+        form=form,
+        can_manage=current_user.staff_role in MANAGERS,
+    ), status
+
+
+def _job_or_404(job_id: int) -> ImportJob:
+    job = db_session().get(ImportJob, job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+@imports.get("/imports/<int:job_id>")
+@login_required
+def import_job(job_id: int) -> str:
+    """One job: its files, a progress bar of rows done, counts per record kind, and every error."""
+    job = _job_or_404(job_id)
+    return render_template(
+        "console/import_job.html",
+        job=job,
+        problems=service.problems_of(job),
+        totals=service.summary(job),
+        finished=job.status in service.FINISHED,
+    )
+
+
+@imports.get("/imports/<int:job_id>/progress")
+@login_required
+def import_progress(job_id: int) -> Response:
+    """What the job page's progress bar polls while the job runs."""
+    job = _job_or_404(job_id)
+    return jsonify(
+        status=job.status.value,
+        rows_done=job.rows_done,
+        rows_total=job.rows_total,
+        finished=job.status in service.FINISHED,
+    )
+
+
+@imports.route("/imports/mappings", methods=["GET", "POST"])
+@login_required
+def code_mappings() -> Response | str | tuple[str, int]:
+    """The translation of each source system's codes; staff add, change and delete them here."""
+    form = MappingForm()
+    if request.method == "POST":
+        if current_user.staff_role not in MANAGERS:
+            abort(403)
+        if form.validate_on_submit():
+            mapping_service.save_mapping(
+                db_session(),
+                source_system=form.source_system.data,
+                kind=form.kind.data,
+                source_code=form.source_code.data,
+                canonical_code=form.canonical_code.data,
+                account_id=current_user.account_id,
+            )
+            flash(
+                _(
+                    "Saved: %(source)s now reads as %(canonical)s.",
+                    source=form.source_code.data.strip(),
+                    canonical=form.canonical_code.data.strip(),
+                ),
+                "success",
+            )
+            return redirect(url_for("imports.code_mappings"))
+    rows = (
+        db_session()
+        .scalars(
+            select(CodeMapping).order_by(CodeMapping.source_system, CodeMapping.kind, CodeMapping.source_code)
+        )
+        .all()
+    )
+    return render_template(
+        "console/code_mappings.html", mappings=rows, form=form, can_manage=current_user.staff_role in MANAGERS
+    ), 400 if form.errors else 200
+
+
+@imports.post("/imports/mappings/<int:mapping_id>/delete")
+@staff_role_required(*MANAGERS)
+def delete_code_mapping(mapping_id: int) -> Response:
+    if not mapping_service.delete_mapping(db_session(), mapping_id, account_id=current_user.account_id):
+        abort(404)
+    flash(_("The mapping is deleted."), "success")
+    return redirect(url_for("imports.code_mappings"))
+
+
+@imports.post("/forecast-plans/derive")
+@staff_role_required(*MANAGERS)
+def derive_plan() -> Response:
+    """Derive supplier demand from customer demand into a new draft plan (in the background)."""
+    weeks = min(max(request.form.get("weeks", 26, type=int) or 26, 1), 104)
+    account_id = current_user.account_id
+    after_commit(lambda: jobs.enqueue("portal.derive_demand_plan", weeks, account_id))
+    flash(
+        _("Supplier demand is being derived from customer demand; the new draft appears in this list."),
+        "success",
+    )
+    return redirect(url_for("console.forecast_plans"))
