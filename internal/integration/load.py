@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from internal.integration.problems import ImportRefused, Problem
 from internal.integration.readers import RawRows, read_file
-from internal.integration.records import DIALECTS, PLAN, REFS, Field, Record
+from internal.integration.records import DIALECTS, PLAN, REFS, Field, LineOf, Record
 from internal.models import CodeKind, CodeMapping, ForecastPlan, PlanStatus, SourceSystem
 
 #: Rows written between two progress reports (and, in a job, two commits).
@@ -92,6 +92,7 @@ def check_file(
     problems: list[Problem] = []
     checked = [_convert_rows(name, part, mapping, problems) for part in raw]
     _check_references(session, name, raw, checked, problems)
+    _check_lines(session, name, raw, checked, problems)
     _check_keys(name, raw, checked, problems)
     if not problems:
         _check_shares(name, raw, checked, problems)
@@ -379,6 +380,57 @@ def _check_references(
             provided[record.provides].update(row[code] for row in rows.rows if code in row)
 
 
+def _check_lines(
+    session: Session, file: str, raw: list[RawRows], checked: list[CheckedRows], problems: list[Problem]
+) -> None:
+    """A line number names a line of the document of the row's parent, in the database or in the file."""
+    for part, rows in zip(raw, checked, strict=True):
+        for f in rows.record.fields:
+            lines = f.line_of
+            if lines is None:
+                continue
+            parent = REFS[lines.parent]
+            # Nested rows come with their parent, so the file says which document each parent is of.
+            parents = next((c for c in checked if c.record.provides == lines.parent), None)
+            if parents is None:
+                continue
+            document_ref = next(x.ref for x in parents.record.fields if x.column == lines.parent_document)
+            document = REFS[str(document_ref)]
+            documents = {
+                p[parent.code]: p.get(lines.parent_document) for p in parents.rows if parent.code in p
+            }
+            # A document whose lines the file holds has those lines (others are missing, and may be
+            # removed); any other document has its lines in the database.
+            numbers: dict[Any, set[Any]] = defaultdict(set)
+            for other in checked:
+                if other.record.table is lines.table:
+                    for r in other.rows:
+                        if r.get(lines.number) is not None and r.get(lines.document) is not None:
+                            numbers[r[lines.document]].add(r[lines.number])
+            wanted = sorted({d for d in documents.values() if d is not None and d not in numbers})
+            code = document.table.c[document.code]
+            query = select(code, lines.table.c[lines.number]).join(
+                document.table, lines.table.c[lines.document] == document.table.c.id
+            )
+            for start in range(0, len(wanted), 500):
+                for owner, number in session.execute(query.where(code.in_(wanted[start : start + 500]))):
+                    numbers[owner].add(number)
+            for (where, _values), row in zip(part.rows, rows.rows, strict=False):
+                number, owner = row.get(f.column), documents.get(row.get(lines.parent_column))
+                if number is None or owner is None or number in numbers[owner]:
+                    continue
+                known = ", ".join(str(n) for n in sorted(numbers[owner])) or "-"
+                problems.append(
+                    Problem(
+                        file,
+                        where,
+                        f.name,
+                        "unknown_line",
+                        {"value": number, "what": document.what, "document": owner, "lines": known},
+                    )
+                )
+
+
 def _check_keys(file: str, raw: list[RawRows], checked: list[CheckedRows], problems: list[Problem]) -> None:
     for part, rows in zip(raw, checked, strict=True):
         key = rows.record.key
@@ -457,6 +509,10 @@ class _Writer:
                         self.codes.pop(name, None)
 
     def resolve(self, record: Record, rows: list[dict[str, Any]]) -> None:
+        # Line numbers first: they are found through the parent's code, before it becomes an id.
+        for f in record.fields:
+            if f.line_of is not None:
+                self._lines(f, f.line_of, rows)
         for f in record.fields:
             if f.ref is None:
                 continue
@@ -466,6 +522,24 @@ class _Writer:
                 code = row[column]
                 if code is not None:
                     row[column] = ids[code]
+
+    def _lines(self, f: Field, lines: LineOf, rows: list[dict[str, Any]]) -> None:
+        """Each row's line number to the id of that line of its parent's document (checked to exist)."""
+        parent = REFS[lines.parent]
+        code = parent.table.c[parent.code]
+        query = select(code, lines.table.c[lines.number], lines.table.c.id).join(
+            lines.table, lines.table.c[lines.document] == parent.table.c[lines.parent_document]
+        )
+        wanted = sorted({row[lines.parent_column] for row in rows})
+        ids: dict[tuple[Any, Any], int] = {}
+        for start in range(0, len(wanted), 500):
+            for owner, number, ident in self.session.execute(
+                query.where(code.in_(wanted[start : start + 500]))
+            ):
+                ids[owner, number] = ident
+        column = f.column
+        for row in rows:
+            row[column] = ids[row[lines.parent_column], row[column]]
 
     def _plans(self, rows: list[dict[str, Any]]) -> dict[str, int]:
         """Each named plan's draft: the newest draft of that name, or a new version made for the file."""
@@ -565,7 +639,12 @@ class _Writer:
         parts = []
         for column, value in zip(record.key, key, strict=True):
             f = next(x for x in record.fields if x.column == column)
-            if f.ref is not None and f.ref != PLAN and value is not None:
+            if f.line_of is not None and value is not None:
+                lines = f.line_of
+                value = self.session.scalar(
+                    select(lines.table.c[lines.number]).where(lines.table.c.id == value)
+                )
+            elif f.ref is not None and f.ref != PLAN and value is not None:
                 if f.ref not in self.codes:
                     self.codes[f.ref] = {ident: code for code, ident in self.ids_of(f.ref).items()}
                 value = self.codes[f.ref].get(value, value)

@@ -29,6 +29,9 @@ MESSAGES = {
         "expected one of %(choices)s (or a code the %(kind)s mapping translates), got %(value)s"
     ),
     "unknown_reference": _l("%(value)s is not a known %(what)s, in the database or in this file"),
+    "unknown_line": _l(
+        "%(value)s is not a line of %(what)s %(document)s; expected one of its lines: %(lines)s"
+    ),
     "duplicate_key": _l("the same %(key)s appears again (first at %(first)s)"),
     "unknown_column": _l("unknown column; expected some of %(columns)s"),
     "missing_column": _l("the column is missing; the first row must name %(columns)s"),

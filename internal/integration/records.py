@@ -35,6 +35,7 @@ from internal.models import (
     ServiceRequest,
     ServiceRequestStatus,
     Shipment,
+    ShipmentLine,
     ShipmentStatus,
     Site,
     SiteKind,
@@ -68,7 +69,29 @@ REFS = {
     "supplier": Ref("supplier", _table(Partner), "code", CodeKind.partner),
     "sales_order": Ref("sales order", _table(SalesOrder), "number"),
     "purchase_order": Ref("purchase order", _table(PurchaseOrder), "number"),
+    "shipment": Ref("shipment", _table(Shipment), "number"),
 }
+
+
+@dataclass(frozen=True)
+class LineOf:
+    """A number in a nested row naming a line of the document its parent belongs to.
+
+    A shipment line's ``order_line`` is the number of a line of the shipment's sales order: the line is
+    found through the parent (the shipment) and the parent's document (its order), never by number alone.
+    """
+
+    #: The lines' table, its column holding a line's number and its column naming the document.
+    table: Table
+    number: str
+    document: str
+    #: The reference kind of the row's parent (a key of REFS), and the row's column naming the parent.
+    parent: str
+    parent_column: str
+    #: The parent's column naming the document (a reference field of the parent's record).
+    parent_document: str
+
+
 #: Forecast rows name their plan; the loader writes them into that plan's draft, made if need be.
 PLAN = "plan"
 
@@ -91,6 +114,8 @@ class Field:
     ref: str | None = None
     minimum: Decimal | None = None
     maximum: Decimal | None = None
+    #: The value is the number of a line of the document the row's parent belongs to.
+    line_of: LineOf | None = None
 
 
 @dataclass(frozen=True)
@@ -335,6 +360,28 @@ SHIPMENTS = Record(
         Field("delivered_at", "delivered_at", "datetime", required=False),
     ),
     key=("number",),
+    provides="shipment",
+    children=(("lines", "shipment_lines", "shipment"),),
+)
+SHIPMENT_LINES = Record(
+    "shipment_lines",
+    _table(ShipmentLine),
+    (
+        Field("shipment", "shipment_id", ref="shipment"),
+        Field(
+            "order_line",
+            "order_line_id",
+            "int",
+            minimum=Decimal(1),
+            # The line of the shipment's order with this line_no.
+            line_of=LineOf(
+                _table(SalesOrderLine), "line_no", "order_id", "shipment", "shipment_id", "order_id"
+            ),
+        ),
+        Field("qty", "qty", QTY, minimum=Decimal("0.001")),
+    ),
+    key=("shipment_id", "order_line_id"),
+    scope="shipment_id",
 )
 INVOICES = Record(
     "invoices",
@@ -416,6 +463,7 @@ DIALECTS: dict[SourceSystem, tuple[Record, ...]] = {
         SALES_ORDER_LINES,
         SALES_ORDER_EVENTS,
         SHIPMENTS,
+        SHIPMENT_LINES,
         INVOICES,
         SERVICE_REQUESTS,
     ),

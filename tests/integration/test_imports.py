@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from internal.models import (
     PurchaseOrder,
     SalesOrder,
     SalesOrderEvent,
+    SalesOrderLine,
+    Shipment,
+    ShipmentLine,
     Site,
     SourceSystem,
 )
@@ -57,6 +61,8 @@ def snapshot(session) -> dict[str, list[tuple]]:
         "sales_order",
         "sales_order_line",
         "sales_order_event",
+        "shipment",
+        "shipment_line",
         "invoice",
         "service_request",
         "source_list_entry",
@@ -71,6 +77,7 @@ def test_the_example_files_load_with_their_codes_translated(session):
 
     assert counts["items"]["added"] == 5
     assert counts["sales_order_lines"]["added"] == 1
+    assert (counts["shipments"]["added"], counts["shipment_lines"]["added"]) == (1, 1)
     assert counts["forecast"]["added"] == 3
     seal = session.scalar(select(Item).where(Item.sku == "EX-SEAL-400"))
     assert (seal.uom, seal.kind.value, seal.standard_cost) == ("EA", "component", Decimal("22.40"))
@@ -90,6 +97,13 @@ def test_the_example_files_load_with_their_codes_translated(session):
         == "open"
     )
     assert session.scalar(select(BomLine.qty_per).where(BomLine.qty_per > 3)) == Decimal("3.5")
+    shipped = session.execute(
+        select(Shipment.number, SalesOrder.number, SalesOrderLine.line_no, ShipmentLine.qty)
+        .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
+        .join(SalesOrderLine, SalesOrderLine.id == ShipmentLine.order_line_id)
+        .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
+    ).all()
+    assert shipped == [("EX-SH-8001", "EX-SO-7001", 1, Decimal("2.000"))]
 
 
 def test_reimporting_unchanged_files_adds_and_changes_nothing(session):
@@ -101,6 +115,7 @@ def test_reimporting_unchanged_files_adds_and_changes_nothing(session):
     assert {k: (c["added"], c["changed"]) for k, c in again.items()} == dict.fromkeys(again, (0, 0))
     assert again["items"]["unchanged"] == 5
     assert again["sales_order_events"]["unchanged"] == 2
+    assert again["shipment_lines"]["unchanged"] == 1
     assert snapshot(session) == before
 
 
@@ -140,6 +155,145 @@ def test_errors_in_json_name_the_path_and_every_bad_field_is_listed(session):
         "crm.json, $.sales_orders[0].lines[0], qty: expected 0.001 or more, got '-5'",
     ]
     assert snapshot(session) == before
+
+
+def crm_document() -> dict:
+    return json.loads((EXAMPLES / "crm.json").read_text())
+
+
+def with_second_order(document: dict) -> dict:
+    """The example with another order of the same customer, two lines long, and a shipment of it."""
+    second = json.loads(json.dumps(document["sales_orders"][0]))
+    second["number"] = "EX-SO-7002"
+    second["lines"] = [{**second["lines"][0], "line_no": n} for n in (1, 2)]
+    document["sales_orders"].append(second)
+    document["shipments"].append(
+        {**document["shipments"][0], "number": "EX-SH-8002", "order": "EX-SO-7002", "lines": []}
+    )
+    document["shipments"][1]["lines"] = [{"order_line": 2, "qty": 1}]
+    return document
+
+
+@pytest.mark.parametrize(
+    ("order_line", "second_order"),
+    [
+        (5, False),  # no order has a line 5
+        (2, True),  # line 2 is a line of the other order (in the database and in the file), not this one's
+    ],
+)
+def test_a_shipment_line_not_of_the_shipments_order_refuses_the_whole_file(session, order_line, second_order):
+    load_examples(session)
+    load_files(
+        session, SourceSystem.crm, [("crm.json", json.dumps(with_second_order(crm_document())).encode())]
+    )
+    before = snapshot(session)
+    document = with_second_order(crm_document()) if second_order else crm_document()
+    # A valid change beside the bad line: neither may be written.
+    document["shipments"][0]["carrier"] = "Kuehne+Nagel"
+    document["shipments"][0]["lines"].append({"order_line": order_line, "qty": 1})
+
+    with pytest.raises(ImportRefused) as refused:
+        load_files(session, SourceSystem.crm, [("crm.json", json.dumps(document).encode())])
+
+    (problem,) = refused.value.problems
+    assert str(problem) == (
+        f"crm.json, $.shipments[0].lines[1], order_line: {order_line} is not a line of sales order "
+        "EX-SO-7001; expected one of its lines: 1"
+    )
+    assert snapshot(session) == before
+
+
+def test_a_shipment_line_is_checked_against_the_order_lines_the_file_holds_else_the_databases(session):
+    load_examples(session)
+    document = crm_document()
+    document["sales_orders"][0]["lines"].append({**document["sales_orders"][0]["lines"][0], "line_no": 2})
+    load_files(session, SourceSystem.crm, [("crm.json", json.dumps(document).encode())])
+    # A file of shipments alone: their orders' lines are the database's, where line 2 exists.
+    shipments_only = {"shipments": crm_document()["shipments"]}
+    shipments_only["shipments"][0]["lines"].append({"order_line": 2, "qty": 1})
+
+    result = load_files(session, SourceSystem.crm, [("shipments.json", json.dumps(shipments_only).encode())])
+
+    assert (result.counts["shipment_lines"].added, result.counts["shipment_lines"].unchanged) == (1, 1)
+    before = snapshot(session)
+    # The file holds the order without line 2 (so line 2 is missing, and may be removed): a shipment
+    # line of the same file cannot name it.
+    document = crm_document()
+    document["shipments"][0]["lines"].append({"order_line": 2, "qty": 1})
+
+    with pytest.raises(ImportRefused) as refused:
+        load_files(
+            session, SourceSystem.crm, [("crm.json", json.dumps(document).encode())], remove_missing=True
+        )
+
+    (problem,) = refused.value.problems
+    assert str(problem) == (
+        "crm.json, $.shipments[0].lines[1], order_line: 2 is not a line of sales order EX-SO-7001; "
+        "expected one of its lines: 1"
+    )
+    assert snapshot(session) == before
+
+
+def test_shipment_lines_are_checked_field_by_field_and_once_per_order_line(session):
+    load_examples(session)
+    before = snapshot(session)
+    document = crm_document()
+    document["shipments"][0]["lines"] = [
+        {"order_line": 1, "qty": 0},
+        {"order_line": "first", "qty": 1},
+        {"order_line": 1, "qty": 1, "item": "EX-PUMP-100"},
+    ]
+
+    with pytest.raises(ImportRefused) as refused:
+        load_files(session, SourceSystem.crm, [("crm.json", json.dumps(document).encode())])
+
+    assert sorted(str(p) for p in refused.value.problems) == [
+        "crm.json, $.shipments[0].lines[0], qty: expected 0.001 or more, got '0'",
+        "crm.json, $.shipments[0].lines[1], order_line: expected a whole number, got 'first'",
+        "crm.json, $.shipments[0].lines[2], item: unknown column; expected some of shipment, order_line, qty",
+        "crm.json, $.shipments[0].lines[2], shipment, order_line: "
+        "the same shipment, order_line appears again (first at $.shipments[0].lines[0])",
+    ]
+    assert snapshot(session) == before
+
+
+def test_shipment_lines_are_upserted_and_missing_ones_removed_only_when_asked(session):
+    load_examples(session)
+    document = with_second_order(crm_document())
+    document["shipments"][1]["lines"] = [{"order_line": 1, "qty": 1}, {"order_line": 2, "qty": 4}]
+    load_files(session, SourceSystem.crm, [("crm.json", json.dumps(document).encode())])
+    document["shipments"][0]["lines"][0]["qty"] = 3
+    del document["shipments"][1]["lines"][0]
+
+    result = load_files(session, SourceSystem.crm, [("crm.json", json.dumps(document).encode())])
+
+    assert vars(result.counts["shipment_lines"]) == {
+        "added": 0,
+        "changed": 1,
+        "unchanged": 1,
+        "missing": 1,
+        "removed": 0,
+    }
+    (warning,) = result.warnings
+    assert "For example: shipment EX-SH-8002, order_line 1" in str(warning)
+    quantities = session.execute(
+        select(Shipment.number, SalesOrderLine.line_no, ShipmentLine.qty)
+        .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
+        .join(SalesOrderLine, SalesOrderLine.id == ShipmentLine.order_line_id)
+        .order_by(Shipment.number, SalesOrderLine.line_no)
+    ).all()
+    assert quantities == [
+        ("EX-SH-8001", 1, Decimal("3.000")),
+        ("EX-SH-8002", 1, Decimal("1.000")),
+        ("EX-SH-8002", 2, Decimal("4.000")),
+    ]
+
+    removed = load_files(
+        session, SourceSystem.crm, [("crm.json", json.dumps(document).encode())], remove_missing=True
+    )
+
+    assert (removed.counts["shipment_lines"].missing, removed.counts["shipment_lines"].removed) == (1, 1)
+    assert session.scalar(select(func.count()).select_from(ShipmentLine)) == 2
 
 
 def test_a_changed_file_updates_only_what_changed_and_reports_missing_rows(session):
