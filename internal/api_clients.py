@@ -54,6 +54,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "shipments:read",
         "invoices:read",
         "service_requests:read",
+        "service_requests:write",
         "availability:read",
     ),
 }

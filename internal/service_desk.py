@@ -33,17 +33,21 @@ __all__ = [
 
 
 class RequestRefused(ValueError):
-    """The request cannot be taken as given; the message says what to change."""
+    """The request cannot be taken as given; the message says what to change, ``field`` names what to fix."""
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 #: A customer writing again reopens a request that was waiting for it or thought resolved.
 _REOPENED_BY_CUSTOMER = (ServiceRequestStatus.waiting_on_customer, ServiceRequestStatus.resolved)
 
 
-def _text(body: str, missing: Any) -> str:
+def _text(body: str, missing: Any, field: str) -> str:
     body = body.strip()
     if not body:
-        raise RequestRefused(missing)
+        raise RequestRefused(missing, field)
     return body
 
 
@@ -59,8 +63,8 @@ def open_request(
     priority: str = "normal",
 ) -> ServiceRequest:
     """Open a request for the customer ``partner_id``, optionally about one of its orders or an item."""
-    subject = _text(subject, _l("Say in a few words what it is about."))
-    body = _text(body, _l("Write your message."))
+    subject = _text(subject, _l("Say in a few words what it is about."), "subject")
+    body = _text(body, _l("Write your message."), "body")
     order_id = item_id = None
     if order_number:
         order_id = session.scalar(
@@ -69,11 +73,11 @@ def open_request(
             )
         )
         if order_id is None:
-            raise RequestRefused(_l("You have no order %(number)s.", number=order_number))
+            raise RequestRefused(_l("You have no order %(number)s.", number=order_number), "order_number")
     if sku:
         item_id = session.scalar(select(Item.id).where(Item.sku == sku.strip()))
         if item_id is None:
-            raise RequestRefused(_l("There is no item %(sku)s: check the item code.", sku=sku.strip()))
+            raise RequestRefused(_l("There is no item %(sku)s: check the item code.", sku=sku.strip()), "sku")
     request = ServiceRequest(
         number=provisional_number(),
         customer_id=partner_id,
@@ -109,7 +113,7 @@ def customer_message(
     if request.status == ServiceRequestStatus.closed:
         raise RequestRefused(_l("This request is closed: open a new one."))
     message = ServiceRequestMessage(
-        request_id=request.id, author_id=account_id, body=_text(body, _l("Write your message."))
+        request_id=request.id, author_id=account_id, body=_text(body, _l("Write your message."), "body")
     )
     session.add(message)
     if request.status in _REOPENED_BY_CUSTOMER:
@@ -138,7 +142,7 @@ def staff_reply(
     message = ServiceRequestMessage(
         request_id=request.id,
         author_id=account_id,
-        body=_text(body, _l("Write the reply.")),
+        body=_text(body, _l("Write the reply."), "body"),
         internal_only=internal_only,
     )
     session.add(message)

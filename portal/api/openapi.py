@@ -31,6 +31,8 @@ from portal.api.writes import (
     COMMITS_SCHEMA,
     IDEMPOTENCY_KEY,
     MAX_KEY,
+    MESSAGE_SCHEMA,
+    SERVICE_REQUEST_SCHEMA,
     SHIP_NOTICE_SCHEMA,
 )
 
@@ -210,7 +212,13 @@ def build_spec() -> dict[str, Any]:
     spec.components.schema("ForecastCommits", COMMITS_SCHEMA)
     spec.components.schema("ForecastCommitsResult", COMMITS_RESULT_SCHEMA)
     spec.components.schema("NewShipNotice", SHIP_NOTICE_SCHEMA)
-    for name, schema in (("LineAnswered", "PurchaseOrderLinesRow"), ("ShipNoticeCreated", "ShipNoticesRow")):
+    spec.components.schema("NewServiceRequest", SERVICE_REQUEST_SCHEMA)
+    spec.components.schema("NewServiceRequestMessage", MESSAGE_SCHEMA)
+    for name, schema in (
+        ("LineAnswered", "PurchaseOrderLinesRow"),
+        ("ShipNoticeCreated", "ShipNoticesRow"),
+        ("ServiceRequestWritten", "ServiceRequestsRow"),
+    ):
         spec.components.schema(
             name,
             {
@@ -247,9 +255,27 @@ def build_spec() -> dict[str, Any]:
             "201",
             "ShipNoticeCreated",
         ),
+        (
+            "open_service_request",
+            "Open a service request, optionally about one of your orders or an item",
+            "service_requests:write",
+            "NewServiceRequest",
+            "201",
+            "ServiceRequestWritten",
+        ),
+        (
+            "write_to_service",
+            "Add a message to one of your service requests (a closed one takes none)",
+            "service_requests:write",
+            "NewServiceRequestMessage",
+            "201",
+            "ServiceRequestWritten",
+        ),
     )
     for endpoint, summary, scope, body, status, result in writes:
         parameters = [key]
+        if endpoint == "write_to_service":
+            parameters.append({"in": "path", "name": "number", "required": True, "schema": text_param})
         if endpoint == "answer_line":
             parameters += [
                 {"in": "path", "name": "number", "required": True, "schema": text_param},
@@ -266,7 +292,7 @@ def build_spec() -> dict[str, Any]:
                 "post": {
                     "operationId": endpoint,
                     "summary": summary,
-                    "tags": ["supplier"],
+                    "tags": ["customer" if scope.startswith("service_requests") else "supplier"],
                     "security": [{SECURITY: [scope]}],
                     "parameters": parameters,
                     "requestBody": {

@@ -38,6 +38,7 @@ SCOPE_LABELS = {
     "shipments:read": _l("Read shipments"),
     "invoices:read": _l("Read invoices"),
     "service_requests:read": _l("Read service requests"),
+    "service_requests:write": _l("Open service requests and write to the service team"),
     "availability:read": _l("Read availability"),
 }
 

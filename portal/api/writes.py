@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
 
 import policies
-from internal import api_clients, planning, purchasing, shipping
+from internal import api_clients, planning, purchasing, service_desk, shipping
 from internal.web import db_session
 from portal.api.auth import current_token, requires
 from portal.api.datasets import MAX_LIMIT, TEXT_PATTERN, meta, rows
@@ -109,6 +109,25 @@ SHIP_NOTICE_SCHEMA: dict[str, Any] = {
             },
         },
     },
+}
+
+SERVICE_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["subject", "body"],
+    "additionalProperties": False,
+    "properties": {
+        "subject": {**text(200), "description": "what it is about, in a few words; must not be blank"},
+        "body": {**text(4000), "description": "the first message; must not be blank"},
+        "order_number": {**text(40), "description": "one of your orders the request is about"},
+        "sku": {**text(40), "description": "the item code the request is about"},
+    },
+}
+
+MESSAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["body"],
+    "additionalProperties": False,
+    "properties": {"body": {**text(4000), "description": "the message; must not be blank"}},
 }
 
 COMMITS_RESULT_SCHEMA: dict[str, Any] = {
@@ -365,6 +384,62 @@ def _create_ship_notice() -> tuple[int, dict[str, Any]]:
     return 201, {"data": data, "meta": meta(shown)}
 
 
+def _request_refused(refused: service_desk.RequestRefused) -> Refused:
+    """The service's message, and in ``errors`` the field it is about, as a body error names it."""
+    named = f"{refused.field}: {refused}" if refused.field else str(refused)
+    return Refused(problem(422, _("The service request was refused"), str(refused), errors=[named]))
+
+
+def _service_request(number: str) -> dict[str, Any]:
+    shown = policies.disclose(
+        db_session(),
+        viewer(),
+        "service_requests",
+        channel="api",
+        filters={"number": number},
+        page=policies.Page(size=1),
+    )
+    return {"data": rows(shown)[0] if shown.rows else {"number": number}, "meta": meta(shown)}
+
+
+def _open_service_request() -> tuple[int, dict[str, Any]]:
+    if not on_side("customer"):
+        raise Refused(not_found())
+    body = _body(SERVICE_REQUEST_SCHEMA)
+    try:
+        opened = service_desk.open_request(
+            db_session(),
+            account_id=_acting_account(),
+            partner_id=current_token().partner_id,
+            subject=body["subject"],
+            body=body["body"],
+            order_number=body.get("order_number") or None,
+            sku=body.get("sku") or None,
+        )
+    except service_desk.RequestRefused as refused:
+        raise _request_refused(refused) from None
+    return 201, _service_request(opened.number)
+
+
+def _write_to_service(number: str) -> tuple[int, dict[str, Any]]:
+    if not on_side("customer") or "\x00" in number:
+        raise Refused(not_found())
+    body = _body(MESSAGE_SCHEMA)
+    try:
+        service_desk.customer_message(
+            db_session(),
+            account_id=_acting_account(),
+            partner_id=current_token().partner_id,
+            number=number,
+            body=body["body"],
+        )
+    except service_desk.DocumentNotFound:
+        raise Refused(not_found()) from None
+    except service_desk.RequestRefused as refused:
+        raise _request_refused(refused) from None
+    return 201, _service_request(number)
+
+
 def _route(rule: str, endpoint: str, scope: str, handler: Callable[..., tuple[int, dict[str, Any]]]) -> None:
     handler.__name__ = handler.__qualname__ = endpoint
     api.add_url_rule(
@@ -380,3 +455,5 @@ _route(
 )
 _route("/forecast-commits", "commit_forecast", "forecast_commits:write", _commit_forecast)
 _route("/ship-notices", "create_ship_notice", "ship_notices:write", _create_ship_notice)
+_route("/service-requests", "open_service_request", "service_requests:write", _open_service_request)
+_route("/service-requests/<number>/messages", "write_to_service", "service_requests:write", _write_to_service)

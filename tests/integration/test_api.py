@@ -20,6 +20,10 @@ from internal.models import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderLineResponse,
+    SalesOrder,
+    ServiceRequest,
+    ServiceRequestMessage,
+    ServiceRequestStatus,
     ShipNotice,
     utcnow,
 )
@@ -437,6 +441,156 @@ def test_forecast_commits_through_the_api_are_checked_like_the_page(api, demo):
     assert refused.get_json()["errors"] == [f"row 1: {tuesday} is not a Monday; weeks start on Monday."]
 
 
+def customer_requests(session, code, *, own=True):
+    """Numbers of ``code``'s service requests (or, with ``own=False``, other customers')."""
+    partner = session.scalar(select(Partner.id).where(Partner.code == code))
+    query = select(ServiceRequest.number).where(
+        ServiceRequest.customer_id == partner if own else ServiceRequest.customer_id != partner
+    )
+    return session.scalars(query.order_by(ServiceRequest.id)).all()
+
+
+def messages_on(session, number):
+    return session.scalar(
+        select(func.count())
+        .select_from(ServiceRequestMessage)
+        .join(ServiceRequest)
+        .where(ServiceRequest.number == number)
+    )
+
+
+def test_a_customer_opens_a_service_request_about_its_order_once_per_key(api, demo):
+    partner = demo.scalar(select(Partner.id).where(Partner.code == "CUS-001"))
+    order = demo.scalar(select(SalesOrder.number).where(SalesOrder.customer_id == partner).limit(1))
+    sent = {"subject": "Damaged pallet", "body": "Two cartons arrived crushed.", "order_number": order}
+    auth = bearer(token(api, "CUS-001")) | {"Idempotency-Key": "sr-1"}
+    before = demo.scalar(select(func.count()).select_from(ServiceRequest))
+    first = api.post("/api/v1/service-requests", json=sent, headers=auth)
+    assert first.status_code == 201, first.get_data(as_text=True)
+    data = first.get_json()["data"]
+    assert data["subject"] == "Damaged pallet"
+    assert data["order_number"] == order
+    assert data["status"] == "open"
+    assert data["number"].startswith("SR-")
+    retry = api.post("/api/v1/service-requests", json=sent, headers=auth)
+    assert retry.status_code == 201
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.get_json() == first.get_json()
+    assert demo.scalar(select(func.count()).select_from(ServiceRequest)) == before + 1
+    stored = demo.scalar(select(ServiceRequest).where(ServiceRequest.number == data["number"]))
+    assert stored.customer_id == partner
+    assert [m.body for m in stored.messages] == ["Two cartons arrived crushed."]
+    # The customer's own pages list it.
+    listed = api.get("/api/v1/service-requests?number=" + data["number"], headers=auth).get_json()["data"]
+    assert [r["subject"] for r in listed] == ["Damaged pallet"]
+
+
+def test_a_refused_service_request_is_a_problem_naming_the_field(api, demo):
+    auth = bearer(token(api, "CUS-001"))
+    before = demo.scalar(select(func.count()).select_from(ServiceRequest))
+    blank = api.post(
+        "/api/v1/service-requests",
+        json={"subject": "  ", "body": "Where is it?"},
+        headers=auth | {"Idempotency-Key": "sr-blank"},
+    )
+    assert blank.status_code == 422
+    assert blank.content_type == "application/problem+json"
+    assert blank.get_json()["detail"] == "Say in a few words what it is about."
+    assert blank.get_json()["errors"] == ["subject: Say in a few words what it is about."]
+    foreign_order = demo.scalar(
+        select(SalesOrder.number)
+        .join(Partner, Partner.id == SalesOrder.customer_id)
+        .where(Partner.code != "CUS-001")
+    )
+    not_theirs = api.post(
+        "/api/v1/service-requests",
+        json={"subject": "Late", "body": "Where is it?", "order_number": foreign_order},
+        headers=auth | {"Idempotency-Key": "sr-order"},
+    )
+    assert not_theirs.status_code == 422
+    assert not_theirs.get_json()["errors"] == [f"order_number: You have no order {foreign_order}."]
+    missing = api.post(
+        "/api/v1/service-requests",
+        json={"body": "Where is it?"},
+        headers=auth | {"Idempotency-Key": "sr-none"},
+    )
+    assert missing.status_code == 422
+    assert missing.get_json()["errors"] == ["body: 'subject' is a required property"]
+    assert demo.scalar(select(func.count()).select_from(ServiceRequest)) == before
+    # The refused key was not kept: the corrected request with it goes through.
+    fixed = api.post(
+        "/api/v1/service-requests",
+        json={"subject": "Late delivery", "body": "Where is it?"},
+        headers=auth | {"Idempotency-Key": "sr-blank"},
+    )
+    assert fixed.status_code == 201
+
+
+def test_a_customer_writes_to_its_own_request_and_another_customers_is_404(api, demo):
+    waiting, closed = customer_requests(demo, "CUS-001")[:2]
+    statuses = {waiting: ServiceRequestStatus.waiting_on_customer, closed: ServiceRequestStatus.closed}
+    for number, status in statuses.items():
+        demo.scalar(select(ServiceRequest).where(ServiceRequest.number == number)).status = status
+    demo.flush()
+    auth = bearer(token(api, "CUS-001"))
+    before = messages_on(demo, waiting)
+    path = f"/api/v1/service-requests/{waiting}/messages"
+    sent = api.post(
+        path, json={"body": "Photos attached in the ERP."}, headers=auth | {"Idempotency-Key": "m1"}
+    )
+    assert sent.status_code == 201, sent.get_data(as_text=True)
+    assert sent.get_json()["data"]["number"] == waiting
+    assert sent.get_json()["data"]["status"] == "open"  # the customer answered: back with the team
+    retry = api.post(
+        path, json={"body": "Photos attached in the ERP."}, headers=auth | {"Idempotency-Key": "m1"}
+    )
+    assert retry.status_code == 201
+    assert messages_on(demo, waiting) == before + 1
+
+    empty = api.post(path, json={"body": " "}, headers=auth | {"Idempotency-Key": "m2"})
+    assert empty.status_code == 422
+    assert empty.get_json()["errors"] == ["body: Write your message."]
+    refused = api.post(
+        f"/api/v1/service-requests/{closed}/messages",
+        json={"body": "Again"},
+        headers=auth | {"Idempotency-Key": "m3"},
+    )
+    assert refused.status_code == 422
+    assert refused.get_json()["detail"] == "This request is closed: open a new one."
+
+    foreign = customer_requests(demo, "CUS-001", own=False)[0]
+    before_foreign = messages_on(demo, foreign)
+    response = api.post(
+        f"/api/v1/service-requests/{foreign}/messages",
+        json={"body": "Hello"},
+        headers=auth | {"Idempotency-Key": "m4"},
+    )
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
+    assert messages_on(demo, foreign) == before_foreign
+
+
+def test_service_request_writes_need_their_scope(api, demo):
+    read_only = bearer(token(api, "CUS-001", scope="service_requests:read"))
+    before = demo.scalar(select(func.count()).select_from(ServiceRequest))
+    response = api.post(
+        "/api/v1/service-requests",
+        json={"subject": "Late", "body": "Where is it?"},
+        headers=read_only | {"Idempotency-Key": "s1"},
+    )
+    assert response.status_code == 403
+    assert response.get_json()["required_scope"] == "service_requests:write"
+    own = customer_requests(demo, "CUS-001")[0]
+    message = api.post(
+        f"/api/v1/service-requests/{own}/messages",
+        json={"body": "Hi"},
+        headers=read_only | {"Idempotency-Key": "s2"},
+    )
+    assert message.status_code == 403
+    assert message.get_json()["required_scope"] == "service_requests:write"
+    assert demo.scalar(select(func.count()).select_from(ServiceRequest)) == before
+
+
 # -- limits and the description -------------------------------------------------------------------------
 
 
@@ -486,7 +640,7 @@ def test_the_openapi_description_covers_every_api_route(api):
     }
     assert routes == set(spec["paths"])
     operations = [(path, method) for path, ops in spec["paths"].items() for method in ops]
-    assert len(operations) == len(LISTINGS) + len(DOCUMENTS) + 3  # and three writes
+    assert len(operations) == len(LISTINGS) + len(DOCUMENTS) + 5  # and five writes
     flow = spec["components"]["securitySchemes"]["partner_oauth"]["flows"]["clientCredentials"]
     assert set(flow["scopes"]) == set(api_clients.ALL_SCOPES)
     params = {p["name"]: p for p in spec["paths"]["/api/v1/purchase-orders"]["get"]["parameters"]}

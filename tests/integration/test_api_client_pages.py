@@ -117,3 +117,16 @@ def test_staff_see_every_client_and_only_managers_revoke(console_client, session
         manager.post(f"/api-clients/{issued.client.id}/revoke", data={"csrf_token": token}).status_code == 302
     )
     assert api_clients.find_client(session, issued.client.client_id) is None
+
+
+def test_a_customer_admin_is_offered_the_service_request_writes(client, session):
+    partner = make_partner(session, "CUS-971", "customer")
+    make_account(session, "admin@cus971.example.com", partners=(partner,), role="partner_admin")
+    sign_in(client, "admin@cus971.example.com")
+    page = client.get("/api-clients").get_data(as_text=True)
+    assert 'value="service_requests:write"' in page
+    assert "Open service requests and write to the service team" in page
+    assert 'value="ship_notices:write"' not in page
+    assert create(client, scopes=("service_requests:read", "service_requests:write")).status_code == 201
+    stored = session.scalar(select(ApiClient).where(ApiClient.partner_id == partner.id))
+    assert stored.scopes == ["service_requests:read", "service_requests:write"]

@@ -35,7 +35,7 @@ def test_generated_requests_find_no_server_error_and_no_schema_violation(demo, e
     client = extranet.test_client()
     tokens = {"supplier": token(client, "SUP-001"), "customer": token(client, "CUS-001")}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 18
+    assert len(operations) == 20
     for operation in operations:
         sent = exercise(operation, bearer(tokens[operation.definition.raw["tags"][0]]))
         assert sent >= 3, f"{operation.label}: only {sent} requests generated"
