@@ -136,6 +136,31 @@ class CustomerUser(PartnerUser):
     def home(self) -> None:
         self.read("/customer/")
 
+    @task(2)
+    def documents(self) -> None:
+        self.read("/customer/shipments")
+        self.read("/customer/invoices")
+        self.read("/customer/availability")
+
+    @task(1)
+    def exports(self) -> None:
+        self.read("/customer/orders.csv")
+        self.read("/customer/statement.pdf")
+
+    @task(1)
+    def service_request(self) -> None:
+        page = self.read("/customer/service-requests/new")
+        data = {"csrf_token": _token(page), "subject": "Load test", "body": "Where is my order?"}
+        with self.client.post(
+            "/customer/service-requests/new",
+            data=data,
+            name="/customer/service-requests/new (send)",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code not in (302, 303):
+                response.failure(f"{response.status_code}")
+
     @task(3)
     def orders(self) -> None:
         page = self.read("/customer/orders")
