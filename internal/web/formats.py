@@ -15,7 +15,10 @@ from typing import Any
 
 import flask_babel
 from flask import Flask, g
+from jinja2 import Undefined
 
+#: What a missing figure reads as.
+NOT_SHOWN = "—"
 #: Distinct (language, value, format) results kept per process.
 KEPT = 50_000
 
@@ -28,8 +31,10 @@ def _remembered(format_: Callable[..., str]) -> Callable[..., str]:
         return format_(value, *args, **dict(kwargs))
 
     def filter_(value: Any, *args: Any, **kwargs: Any) -> str:
-        if value is None:
-            return format_(value, *args, **kwargs)
+        if value is None or isinstance(value, Undefined):
+            # A figure the page does not have (not shared under the reader's policy, or not set) reads as
+            # a dash rather than failing the whole page.
+            return NOT_SHOWN
         where = _where()
         # Equal values of other types or exponents (1, 1.0, Decimal("1.00")) are told apart.
         kind = (type(value), str(value) if isinstance(value, Decimal) else "")

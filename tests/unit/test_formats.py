@@ -59,3 +59,11 @@ def test_equal_values_of_other_types_are_each_formatted_as_babel_formats_them(ap
         remembered = [fmt(v) for v in values] + [fmt(v) for v in reversed(values)]
         expected = [flask_babel.format_decimal(v) for v in values]
         assert remembered == expected + expected[::-1]
+
+
+def test_a_figure_the_page_does_not_have_reads_as_a_dash(app: Flask) -> None:
+    with app.test_request_context():
+        template = app.jinja_env.from_string(
+            "{{ row.amount|currencyformat('EUR') }}|{{ none|decimalformat }}"
+        )
+        assert template.render(row={}) == "—|—"
