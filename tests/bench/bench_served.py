@@ -21,6 +21,8 @@ from pathlib import Path
 
 import requests
 
+from tests.smtp_sink import free_port
+
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = 8
@@ -35,14 +37,6 @@ PAGES = {
     ),
     "customer.user@example.com": ("/customer/orders",),
 }
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

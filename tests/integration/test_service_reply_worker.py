@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from internal import config as settings
 from internal import jobs, service_desk
 from internal.db import make_engine, make_session_factory
 from internal.migrate import upgrade
 from internal.models import DisclosureRecord
 from tests.conftest import install_default_policy, scratch_database
 from tests.factories import make_account, make_partner
-from tests.integration.test_worker import redis_url  # noqa: F401 - pytest fixture
+from tests.integration.test_worker import celery_worker, redis_url  # noqa: F401 - redis_url is a fixture
 from tests.smtp_sink import smtp_sink  # noqa: F401 - pytest fixture
 
 pytestmark = pytest.mark.worker
@@ -45,57 +40,26 @@ def test_a_real_worker_emails_the_staff_reply_through_the_gate(tmp_path_factory,
             )
             number, customer_id, user_id = opened.number, customer.id, user.id
             session.commit()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "CELERY_BROKER_URL": redis_url,
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(smtp_port),
-            "EXTRANET_URL": "http://portal.test",
-        }
-        celery = str(Path(sys.executable).with_name("celery"))
-        worker = subprocess.Popen(
-            [
-                celery,
-                "-A",
-                "internal.jobs:celery_app",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                "--loglevel=warning",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        previous = jobs.current_config()
         try:
-            jobs.configure(settings.load({"DATABASE_URL": url, "CELERY_BROKER_URL": redis_url}))
-            jobs.enqueue("portal.notify_service_reply", number, customer_id)
-            (mail,) = inbox.wait_for(1, timeout=60)
-            assert mail["To"] == "buyer@cus503.example.com"
-            assert number in mail["Subject"]
-            text = mail.get_content()
-            assert "A new seal ships." in text
-            assert "Check stock." not in text
-            assert f"http://portal.test/customer/service-requests/{number}" in text
-            # The worker commits its ledger records after the hand-off to SMTP: wait for them.
-            deadline, datasets = time.monotonic() + 20, []
-            while len(datasets) < 2 and time.monotonic() < deadline:
-                with engine.connect() as conn:
-                    datasets = conn.scalars(
-                        select(DisclosureRecord.dataset).where(
-                            DisclosureRecord.channel == "email", DisclosureRecord.account_id == user_id
-                        )
-                    ).all()
-                time.sleep(0.1)
-            assert sorted(datasets) == ["service_request_messages", "service_requests"]
+            with celery_worker(url, redis_url, smtp_port):
+                jobs.enqueue("portal.notify_service_reply", number, customer_id)
+                (mail,) = inbox.wait_for(1, timeout=60)
+                assert mail["To"] == "buyer@cus503.example.com"
+                assert number in mail["Subject"]
+                text = mail.get_content()
+                assert "A new seal ships." in text
+                assert "Check stock." not in text
+                assert f"http://portal.test/customer/service-requests/{number}" in text
+                # The worker commits its ledger records after the hand-off to SMTP: wait for them.
+                deadline, datasets = time.monotonic() + 20, []
+                while len(datasets) < 2 and time.monotonic() < deadline:
+                    with engine.connect() as conn:
+                        datasets = conn.scalars(
+                            select(DisclosureRecord.dataset).where(
+                                DisclosureRecord.channel == "email", DisclosureRecord.account_id == user_id
+                            )
+                        ).all()
+                    time.sleep(0.1)
+                assert sorted(datasets) == ["service_request_messages", "service_requests"]
         finally:
-            jobs.configure(previous)
-            worker.terminate()
-            output = worker.communicate(timeout=20)[0].decode()
             engine.dispose()
-        assert "Traceback" not in output, output

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,49 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         server.wait(10)
 
 
+@contextmanager
+def celery_worker(url: str, redis_url: str, smtp_port: int) -> Iterator[None]:
+    """A real `celery worker` on ``redis_url`` over the database at ``url``, mailing the sink on
+    ``smtp_port``, with this process queueing to it; on leaving, tasks run in-process again and the
+    worker must have logged no traceback.
+    """
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CELERY_BROKER_URL": redis_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "EXTRANET_URL": "http://portal.test",
+    }
+    celery = str(Path(sys.executable).with_name("celery"))
+    worker = subprocess.Popen(
+        [
+            celery,
+            "-A",
+            "internal.jobs:celery_app",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    previous = jobs.current_config()
+    try:
+        jobs.configure(settings.load({"DATABASE_URL": url, "CELERY_BROKER_URL": redis_url}))
+        yield
+    finally:
+        jobs.configure(previous)  # back to in-process tasks; drops the broker connections
+        worker.terminate()
+        output = worker.communicate(timeout=20)[0].decode()
+    assert "Traceback" not in output, output
+
+
 def test_a_real_worker_sends_the_invitation_and_marks_it_sent(tmp_path_factory, redis_url, smtp_sink):  # noqa: F811
     inbox, smtp_port = smtp_sink
     with scratch_database(tmp_path_factory, "worker") as url:
@@ -70,57 +114,28 @@ def test_a_real_worker_sends_the_invitation_and_marks_it_sent(tmp_path_factory, 
             invitation_id = invitation.id
             session.commit()
 
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "CELERY_BROKER_URL": redis_url,
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(smtp_port),
-            "EXTRANET_URL": "http://portal.test",
-        }
-        celery = str(Path(sys.executable).with_name("celery"))
-        worker = subprocess.Popen(
-            [
-                celery,
-                "-A",
-                "internal.jobs:celery_app",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                "--loglevel=warning",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        previous = jobs.current_config()
         try:
-            jobs.configure(settings.load({"DATABASE_URL": url, "CELERY_BROKER_URL": redis_url}))
-            jobs.send_invitation.delay(invitation_id, token)
-            (mail,) = inbox.wait_for(1, timeout=60)
-            assert mail["To"] == "queued@example.com"
-            assert f"http://portal.test/invitation/{token}" in mail.get_content()
-            deadline = time.monotonic() + 20
-            sent_at = None
-            while sent_at is None and time.monotonic() < deadline:
-                with engine.connect() as conn:
-                    sent_at = conn.scalar(select(Invitation.sent_at).where(Invitation.id == invitation_id))
-                time.sleep(0.1)
-            assert sent_at is not None, "the worker sent the mail but did not commit sent_at"
+            with celery_worker(url, redis_url, smtp_port):
+                jobs.send_invitation.delay(invitation_id, token)
+                (mail,) = inbox.wait_for(1, timeout=60)
+                assert mail["To"] == "queued@example.com"
+                assert f"http://portal.test/invitation/{token}" in mail.get_content()
+                deadline = time.monotonic() + 20
+                sent_at = None
+                while sent_at is None and time.monotonic() < deadline:
+                    with engine.connect() as conn:
+                        sent_at = conn.scalar(
+                            select(Invitation.sent_at).where(Invitation.id == invitation_id)
+                        )
+                    time.sleep(0.1)
+                assert sent_at is not None, "the worker sent the mail but did not commit sent_at"
 
-            # Delivered twice (as after a worker crash), the task does not mail again.
-            jobs.send_invitation.delay(invitation_id, token)
-            time.sleep(1.5)
-            assert len(inbox.messages) == 1
+                # Delivered twice (as after a worker crash), the task does not mail again.
+                jobs.send_invitation.delay(invitation_id, token)
+                time.sleep(1.5)
+                assert len(inbox.messages) == 1
         finally:
-            jobs.configure(previous)  # back to in-process tasks; drops the broker connections
-            worker.terminate()
-            output = worker.communicate(timeout=20)[0].decode()
             engine.dispose()
-        assert "Traceback" not in output, output
 
 
 def test_the_workers_scheduler_announces_a_new_purchase_order(tmp_path_factory, redis_url, smtp_sink):  # noqa: F811
