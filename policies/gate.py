@@ -99,15 +99,9 @@ def disclose(
     ``group`` asks for rows summed (e.g. per month); the policy's own aggregate still holds, so the
     rows come out at least as coarse as both.
     """
-    ds = DATASETS.get(dataset)
-    if ds is None:
-        raise UnknownDataset(dataset)
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}")
-    version, doc = _active(session)
+    ds, version, resolution = _resolution(session, viewer, dataset, channel)
     page = page or Page()
     size = max(1, min(page.size, MAX_PAGE))
-    resolution = resolve(doc, dataset, viewer.partner_code, viewer.partner_kind, viewer.groups)
     if group is not None and ds.measures:
         resolution = resolution.grouped(group)
     visible = [name for name in ds.fields if name in resolution.fields]
@@ -333,13 +327,7 @@ def count(
     their number. A dataset the policy does not share counts 0. Recorded in the ledger like any
     disclosure: the figure, with no rows. An aggregated dataset counts its groups.
     """
-    ds = DATASETS.get(dataset)
-    if ds is None:
-        raise UnknownDataset(dataset)
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}")
-    version, doc = _active(session)
-    resolution = resolve(doc, dataset, viewer.partner_code, viewer.partner_kind, viewer.groups)
+    ds, version, resolution = _resolution(session, viewer, dataset, channel)
     visible = [name for name in ds.fields if name in resolution.fields]
     rows = 0
     if visible and resolution.row_scopes:
@@ -355,18 +343,24 @@ def count(
     return Count(ds.name, rows, f"version {version.number}")
 
 
-def _resolution(session: Session, viewer: Viewer, dataset: str) -> Resolution:
-    if dataset not in DATASETS:
+def _resolution(
+    session: Session, viewer: Viewer, dataset: str, channel: str = "web"
+) -> tuple[Dataset, ActiveVersion, Resolution]:
+    """The dataset, the active version and what it lets ``viewer`` see of the dataset."""
+    ds = DATASETS.get(dataset)
+    if ds is None:
         raise UnknownDataset(dataset)
-    _version, doc = _active(session)
-    return resolve(doc, dataset, viewer.partner_code, viewer.partner_kind, viewer.groups)
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    version, doc = _active(session)
+    return ds, version, resolve(doc, dataset, viewer.partner_code, viewer.partner_kind, viewer.groups)
 
 
 def horizon_weeks(session: Session, viewer: Viewer, dataset: str) -> int | None:
     """How many weeks ahead ``viewer`` may see ``dataset`` under the active policy: None for no limit,
     0 when nothing of it is shared. Writes that answer the data (forecast commits) keep within it.
     """
-    resolution = _resolution(session, viewer, dataset)
+    _ds, _version, resolution = _resolution(session, viewer, dataset)
     if not resolution.row_scopes or not resolution.fields:
         return 0
     return resolution.horizon_weeks
@@ -378,7 +372,7 @@ def as_shown(session: Session, viewer: Viewer, dataset: str, field: str) -> Call
     A write that answers with a flag (a commit's shortfall) compares against this, so the flag tells
     no more than the figure shown beside it.
     """
-    resolution = _resolution(session, viewer, dataset)
+    _ds, _version, resolution = _resolution(session, viewer, dataset)
     treatment = resolution.fields.get(field) if resolution.row_scopes else None
     if treatment is None:
         return lambda _value: None
