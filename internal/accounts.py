@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from internal.db import write_after_reads
+from internal.db import execute, write_after_reads
 from internal.models import (
     Account,
     AccountSession,
@@ -278,7 +278,7 @@ def load_user(session: Session, token: str, *, audience: str) -> SignedInUser | 
 
     Runs on every request, so it reads plain rows, in one statement, rather than loading ORM objects.
     """
-    found = session.execute(_SIGNED_IN, {"token_hash": token_hash(token)}).all()
+    found = execute(session, _SIGNED_IN, {"token_hash": token_hash(token)}).all()
     now = utcnow()
     if not found:
         return None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, Table, create_engine, event, insert
+from sqlalchemy import Connection, Engine, Executable, Result, Table, create_engine, event, insert
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 #: Execution option read by the SQLite BEGIN hook: "IMMEDIATE" takes the write lock at BEGIN.
@@ -87,6 +87,18 @@ def begin_reading(session: Session) -> None:
     session.info[_WROTE] = False
 
 
+def execute(session: Session, statement: Executable, params: dict[str, Any] | None = None) -> Result[Any]:
+    """Run a Core statement on ``session``'s connection and transaction, without the ORM's layers.
+
+    For the statements every page runs (the signed-in user, the active policy, the gate's queries):
+    through ``Session.execute`` each costs about 170 microseconds more than the statement itself.
+    Pending changes are flushed first when the session autoflushes, as ``Session.execute`` would.
+    """
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params or {})
+
+
 def read_memo(session: Session) -> dict[str, Any] | None:
     """A dict that lives as long as ``session``'s read phase, or None outside one.
 
@@ -116,14 +128,14 @@ def insert_after_reads(session: Session, table: Table, row: dict[str, Any]) -> N
     if session.info.get(_READING):
         session.info.setdefault(_ROWS_AFTER_READS, {}).setdefault(table, []).append(row)
     else:
-        session.execute(insert(table), [row])
+        execute(session, insert(table), row)
 
 
 def _write_kept(
     session: Session, statements: list[Executable], rows: dict[Table, list[dict[str, Any]]]
 ) -> None:
     for table, values in rows.items():
-        session.execute(insert(table), values)
+        session.connection().execute(insert(table), values)
     for statement in statements:
         session.execute(statement)
 

@@ -20,7 +20,7 @@ from sqlalchemy import Date, Integer, Select, Table, and_, bindparam, func, not_
 from sqlalchemy.orm import Session
 
 from internal import config as settings
-from internal.db import insert_after_reads, read_memo
+from internal.db import execute, insert_after_reads, read_memo
 from internal.models import DisclosureRecord, Site, utcnow
 from policies import versions
 from policies.datasets import DATASETS, Dataset, time_bucket
@@ -134,7 +134,7 @@ def disclose(
         fetched = _rows_by_window(session, ds, key, build, params, after, size)
     else:
         statement = _statement((*key, "rows", after is not None), build)
-        fetched = list(session.execute(statement, params).mappings())
+        fetched = list(execute(session, statement, params).mappings())
     more = len(fetched) > size
     fetched = fetched[:size]
     ctx = _context(session, viewer, resolution)
@@ -175,7 +175,7 @@ def _rows_by_window(
     )
     fetched: list[Any] = []
     for values, last in _windows(session, ds, params, size, after[0] if after is not None else None):
-        fetched.extend(session.execute(rows, {**params, "window": values}).mappings())
+        fetched.extend(execute(session, rows, {**params, "window": values}).mappings())
         if len(fetched) > size or last:
             return fetched
     raise AssertionError("unreachable: the last window ends the loop")
@@ -222,7 +222,9 @@ def _windows(
     width = max(2, int(size * WINDOW_PER_ROW))
     statement = first
     while True:
-        values = list(session.scalars(statement, {**params, "width": width, "window_start": start}))
+        values = list(
+            execute(session, statement, {**params, "width": width, "window_start": start}).scalars()
+        )
         yield values or [None], len(values) < width
         start, statement, width = (values[-1] if values else start), following, width * 4
 
@@ -348,7 +350,7 @@ def count(
             statement = _statement(
                 (*key, "count"), lambda: select(func.count()).select_from(query.subquery())
             )
-            rows = session.scalar(statement, params) or 0
+            rows = execute(session, statement, params).scalar() or 0
     _record(session, viewer, ds, channel, (), (), None, version, counted=rows)
     return Count(ds.name, rows, f"version {version.number}")
 
@@ -483,7 +485,7 @@ def _groups(
         )
 
     statement = _statement((*key, "groups", aggregate, time, tuple(measures), dialect), build)
-    fetched = session.execute(statement, params).mappings()
+    fetched = execute(session, statement, params).mappings()
     # The subject columns this result carries, looked up once rather than per row.
     present = set(fetched.keys())
     subject_columns = [
@@ -551,13 +553,20 @@ def _subjects(ds: Dataset, rows: Sequence[Mapping[Any, Any]]) -> set[tuple[str, 
 
 
 _secret: list[bytes] = []
+_REGIONS = select(Site.code, Site.region)
 
 
 def _context(session: Session, viewer: Viewer, resolution: Resolution) -> Context:
     kinds = {t.transform.kind for t in resolution.fields.values()}
     regions: dict[str, str] = {}
     if "generalize" in kinds:
-        regions = dict(session.execute(select(Site.code, Site.region)).all())
+        memo = read_memo(session)
+        if memo is not None and "regions" in memo:
+            regions = memo["regions"]
+        else:
+            regions = {str(row.code): str(row.region) for row in execute(session, _REGIONS)}
+            if memo is not None:
+                memo["regions"] = regions
     if "pseudonymize" in kinds and not _secret:
         _secret.append(str(settings.load()["SECRET_KEY"]).encode())
     return Context(

@@ -43,7 +43,7 @@ from internal import accounts, jobs
 from internal import config as settings
 from internal import db as transactions
 from internal.db import make_engine, make_session_factory
-from internal.web.formats import init_formats, translated
+from internal.web.formats import PortalEnvironment, init_formats, translated
 
 HERE = Path(__file__).resolve().parent
 TRANSLATIONS = HERE / "translations"
@@ -65,6 +65,7 @@ web = Blueprint(
 
 def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | None = None) -> None:
     """Configure ``app`` for ``audience`` ("extranet" or "console") on the shared foundations."""
+    app.jinja_environment = PortalEnvironment  # before anything makes the app's Jinja environment
     config = settings.load(config_override)
     app.config.update(config)
     app.config.update(

@@ -17,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import flask_babel
 from babel.support import NullTranslations
 from flask import Flask, g, request, url_for
+from flask.templating import Environment
 from flask_babel.speaklater import LazyString
 from jinja2 import Undefined
 
@@ -124,6 +126,19 @@ def _link_builder() -> Callable[..., str]:
             return url_for(endpoint, **values)
 
     return link_for
+
+
+class PortalEnvironment(Environment):
+    """Flask's Jinja environment, reading a disclosed row's fields (``row.qty``) by key first.
+
+    The gate's rows are read-only mappings; Jinja tries an attribute first and falls back to the key
+    only after an AttributeError, which for a table of rows was a good share of its rendering.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is MappingProxyType and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
 
 
 def init_formats(app: Flask) -> None:
