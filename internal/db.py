@@ -57,7 +57,10 @@ def make_engine(url: str, **kw: Any) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Connection) -> None:
             mode = conn.get_execution_options().get(SQLITE_BEGIN)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+            # Straight to the driver: BEGIN is sent on every request, and has no parameters or result.
+            conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                "BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN"
+            )
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kw)
