@@ -161,9 +161,20 @@ def commit(session: Session) -> None:
     kept = list(session.new)
     for instance in kept:
         session.expunge(instance)
+    bind = session.get_bind()
     session.rollback()  # ends the read snapshot; nothing was written in it
     session.autoflush = True
     if not kept and not statements and not rows:
+        return
+    if not kept and isinstance(bind, Engine):
+        # Only rows and statements: written on a connection of their own, without the ORM's layers.
+        with bind.connect() as connection:
+            connection.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+            with connection.begin():
+                for table, values in rows.items():
+                    connection.execute(insert(table), values)
+                for statement in statements:
+                    connection.execute(statement)
         return
     begin_writing(session)
     session.add_all(kept)
