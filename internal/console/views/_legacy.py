@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from internal import jobs, planning
+from internal import planning
 from internal.console.blueprints import console
 from internal.console.roles import ANY_STAFF, MANAGERS, POLICY_ADMINS, can, requires
 from internal.web import after_commit, db_session
 from policies import versions
+from portal.notifications import notify_forecast_published
 
 
 @console.get("/forecast-plans")
@@ -36,7 +37,7 @@ def publish_forecast_plan(plan_id: int) -> Response:
 
     def notify() -> None:
         for supplier_id in suppliers:
-            jobs.enqueue("portal.notify_forecast_published", supplier_id)
+            notify_forecast_published.delay(supplier_id)
 
     after_commit(notify)
     flash(

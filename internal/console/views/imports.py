@@ -15,11 +15,11 @@ from wtforms import BooleanField, MultipleFileField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from internal import jobs
 from internal.console.roles import ANY_STAFF, MANAGERS, can, requires
 from internal.integration import mappings as mapping_service
 from internal.integration import service
 from internal.integration.mappings import CodeKind, SourceSystem
+from internal.integration.tasks import derive_demand_plan, run_import
 from internal.web import after_commit, db_session
 
 imports = Blueprint(
@@ -103,7 +103,7 @@ def start_import() -> Response | tuple[str, int]:
         account_id=current_user.account_id,
     )
     job_id = job.id
-    after_commit(lambda: jobs.enqueue("portal.run_import", job_id))
+    after_commit(lambda: run_import.delay(job_id))
     return redirect(url_for("imports.import_job", job_id=job_id))
 
 
@@ -198,7 +198,7 @@ def derive_plan() -> Response:
     """Derive supplier demand from customer demand into a new draft plan (in the background)."""
     weeks = min(max(request.form.get("weeks", 26, type=int) or 26, 1), 104)
     account_id = current_user.account_id
-    after_commit(lambda: jobs.enqueue("portal.derive_demand_plan", weeks, account_id))
+    after_commit(lambda: derive_demand_plan.delay(weeks, account_id))
     flash(
         _("Supplier demand is being derived from customer demand; the new draft appears in this list."),
         "success",

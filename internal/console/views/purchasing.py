@@ -6,10 +6,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from internal import jobs, purchasing
+from internal import purchasing
 from internal.console.blueprints import PAGE_SIZE, console
 from internal.console.roles import ANY_STAFF, MANAGERS, requires
 from internal.web import after_commit, db_session, page_number
+from portal.notifications import notify_purchase_order
 
 
 @console.get("/purchase-orders")
@@ -52,6 +53,6 @@ def notify_supplier(number: str) -> Response:
     if supplier_id is None:
         abort(404)
     change = "changed" if request.form.get("change") == "changed" else "new"
-    after_commit(lambda: jobs.enqueue("portal.notify_purchase_order", number, supplier_id, change))
+    after_commit(lambda: notify_purchase_order.delay(number, supplier_id, change))
     flash(_("The supplier's users are being e-mailed about %(number)s.", number=number), "success")
     return redirect(url_for("console.purchase_order", number=number))

@@ -18,11 +18,12 @@ from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from internal import jobs, partners, service_desk
+from internal import partners, service_desk
 from internal.console.blueprints import PAGE_SIZE
 from internal.console.roles import ANY_STAFF, MANAGERS, can, requires
 from internal.service_desk import ServiceRequestStatus
 from internal.web import after_commit, db_session, status_label
+from portal.notifications import notify_service_reply
 
 desk = Blueprint("service_desk", __name__)
 
@@ -99,7 +100,7 @@ def reply(number: str) -> Response | tuple[str, int]:
                 flash(_("The note was saved; the customer does not see it."), "success")
             else:
                 customer_id = _request_or_404(number).customer_id
-                after_commit(lambda: jobs.enqueue("portal.notify_service_reply", number, customer_id))
+                after_commit(lambda: notify_service_reply.delay(number, customer_id))
                 flash(_("The reply was sent; the customer's users are being e-mailed."), "success")
             return redirect(url_for("service_desk.service_request", number=number))
     found = _request_or_404(number)
