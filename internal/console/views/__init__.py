@@ -4,7 +4,7 @@ reads and writes through the core's services and the policy gate, never the tabl
 
 from __future__ import annotations
 
-from internal.console.blueprints import console
+from internal.console.blueprints import PAGE_SIZE, console
 from internal.console.views import _legacy, partners, purchasing
 from internal.console.views.api_clients import console_api_clients
 from internal.console.views.imports import import_status_label, imports
@@ -13,6 +13,7 @@ from internal.console.views.sales_desk import sales
 from internal.console.views.service_desk import desk
 
 __all__ = [
+    "PAGE_SIZE",
     "_legacy",
     "console",
     "console_api_clients",
