@@ -192,12 +192,12 @@ if os.environ.get("CELERY_BROKER_URL"):
     configure(settings.load())
 
 
-# The token is an argument because the database keeps only its hash: Redis holds it transiently, in
-# the queued message, until a worker takes it (results are not stored).
 SEND_INVITATION = "portal.send_invitation"
 SEND_MAIL = "portal.send_mail"
 
 
+# The token is an argument because the database keeps only its hash: Redis holds it transiently, in
+# the queued message, until a worker takes it (results are not stored).
 @celery_app.task(name=SEND_INVITATION, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_invitation(invitation_id: int, token: str) -> bool:
     """E-mail the invitation link. The token travels only in the task message, never in the database.
