@@ -27,6 +27,7 @@ from internal.models import (
     partner_group_member,
     utcnow,
 )
+from internal.models import StaffRole as StaffRole  # the roles the console's pages ask for
 from internal.passwords import hash_password, needs_rehash, verify_password
 
 #: Failed sign-ins for one e-mail from one address before that pair is throttled.
@@ -539,3 +540,8 @@ def end_own_session(session: Session, account_id: int, session_id: int) -> bool:
     )
     session.flush()
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def count_accounts(session: Session) -> int:
+    """How many accounts there are, staff and partner users together."""
+    return session.scalar(select(func.count()).select_from(Account)) or 0

@@ -1,7 +1,12 @@
 """Background jobs on Celery. Tasks take ids, call services, and commit at the task boundary.
 
 Without CELERY_BROKER_URL the tasks run in-process (the embedded default); with a Redis URL,
-``portal worker`` (``celery -A internal.jobs:celery_app worker``) runs them.
+``portal worker`` (``celery -A portal.worker:celery_app worker``) runs them.
+
+This module names no task of another module: each task is registered, under a name its own module
+defines once, by the module that owns it (the integration's here in the core, the partner e-mails by
+the extranet, which renders them through the gate), and so is each entry of the worker's scheduler
+(``run_on_schedule``). Code that queues a task imports the task and calls its ``delay``.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,6 +32,9 @@ from internal.models import Invitation, MembershipRole, utcnow
 log = logging.getLogger(__name__)
 
 celery_app = Celery("portal")
+# Set before any task exists: a task takes its options from the settings when first used, which may be
+# before ``configure`` runs (a module that imports a task and inspects it), and no result is ever read.
+celery_app.conf.task_ignore_result = True
 _state: dict[str, Any] = {"config": None, "factory": None}
 
 
@@ -54,13 +62,7 @@ def configure(config: dict[str, Any]) -> None:
             # No results are kept: nothing reads them, and Redis then holds task arguments (tokens)
             # only while the message is queued.
             task_ignore_result=True,
-            beat_schedule={
-                "announce-purchase-orders": {
-                    "task": "portal.announce_purchase_orders",
-                    "schedule": config["PURCHASE_ORDER_SWEEP_SECONDS"],
-                },
-                **_integration_schedule(config),
-            },
+            beat_schedule=beat_schedule(config),
             beat_schedule_filename=str(settings.INSTANCE / "celerybeat-schedule"),
         )
     else:
@@ -105,23 +107,38 @@ def task_session() -> Iterator[Session]:
             raise
 
 
-#: Task modules above this layer (they pass the policy gate); loaded by name, never imported here.
-celery_app.conf.imports = ("portal.notifications", "internal.integration.tasks")
+#: The worker's scheduler entries, each added by the module that owns its task: a function of the
+#: settings to {entry name: beat entry} (no entry where a setting turns the run off).
+_schedules: list[Callable[[Mapping[str, Any]], dict[str, Any]]] = []
 
 
-def _integration_schedule(config: dict[str, Any]) -> dict[str, Any]:
-    """The drop-folder import and the plan derivation, at the crontab times (or every N seconds) set."""
+def run_on_schedule(entries: Callable[[Mapping[str, Any]], dict[str, Any]]) -> None:
+    """Have the worker's scheduler run the entries ``entries(settings)`` gives (see ``beat_entries``)."""
+    _schedules.append(entries)
+    if _state["config"] is not None and _state["config"]["CELERY_BROKER_URL"]:
+        celery_app.conf.beat_schedule = beat_schedule(_state["config"])
+
+
+def beat_schedule(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Every entry registered with ``run_on_schedule``, under these settings."""
+    schedule: dict[str, Any] = {}
+    for entries in _schedules:
+        schedule.update(entries(config))
+    return schedule
+
+
+def beat_entries(times_by_entry: Mapping[str, tuple[str, Any]]) -> dict[str, Any]:
+    """Beat entries from {entry name: (task name, times)}, the times a crontab line ("30 5 * * 1") or a
+    number of seconds; an entry whose times are empty is left out (that run is turned off).
+    """
     from celery.schedules import crontab
 
-    entries = {
-        "import-drop-folder": ("portal.import_drop_folder", config.get("IMPORT_DROP_SCHEDULE", "")),
-        "derive-demand-plan": ("portal.derive_demand_plan", config.get("PLAN_DERIVE_SCHEDULE", "")),
-    }
     schedule: dict[str, Any] = {}
-    for name, (task, times) in entries.items():
-        if times.strip().replace(".", "", 1).isdigit():
+    for name, (task, setting) in times_by_entry.items():
+        times = str(setting).strip()
+        if times.replace(".", "", 1).isdigit():
             schedule[name] = {"task": task, "schedule": float(times)}  # every N seconds
-        elif times.strip():
+        elif times:
             minute, hour, day, month, weekday = times.split()
             schedule[name] = {
                 "task": task,
@@ -165,12 +182,6 @@ def _forget_on_commit(session: Session, transaction: SessionTransaction) -> None
         session.info[_ON_COMMIT] = []
 
 
-def enqueue(task_name: str, *args: Any) -> None:
-    """Queue a task by name, loading the task modules first (in-process mode runs it right away)."""
-    celery_app.loader.import_default_modules()
-    celery_app.tasks[task_name].delay(*args)
-
-
 @worker_init.connect
 def _worker_init(**_kw: Any) -> None:
     configure(settings.load())
@@ -181,9 +192,13 @@ if os.environ.get("CELERY_BROKER_URL"):
     configure(settings.load())
 
 
+SEND_INVITATION = "portal.send_invitation"
+SEND_MAIL = "portal.send_mail"
+
+
 # The token is an argument because the database keeps only its hash: Redis holds it transiently, in
 # the queued message, until a worker takes it (results are not stored).
-@celery_app.task(name="portal.send_invitation", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@celery_app.task(name=SEND_INVITATION, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_invitation(invitation_id: int, token: str) -> bool:
     """E-mail the invitation link. The token travels only in the task message, never in the database.
 
@@ -218,7 +233,7 @@ def send_invitation(invitation_id: int, token: str) -> bool:
     return True
 
 
-@celery_app.task(name="portal.send_mail", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@celery_app.task(name=SEND_MAIL, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_mail(to: str, subject: str, text: str) -> None:
     """Send one message the request already wrote, in its reader's language (a password-reset link)."""
     mail.send(current_config(), to=to, subject=subject, text=text)

@@ -11,18 +11,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from internal.models import (
     LineStatus,
+    Partner,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderLineResponse,
-    PurchaseOrderStatus,
     ResponseAction,
 )
+from internal.models import PurchaseOrderStatus as PurchaseOrderStatus  # the console filters by it
 from internal.quantities import quantity_problem
 
 ANSWERABLE = (PurchaseOrderStatus.open, PurchaseOrderStatus.acknowledged)
@@ -154,3 +155,59 @@ def acknowledge_line(
         order.status = PurchaseOrderStatus.acknowledged
         session.flush()
     return line
+
+
+def search_purchase_orders(
+    session: Session, *, status: str, supplier: str, page: int, page_size: int
+) -> tuple[list[PurchaseOrder], int]:
+    """One page of purchase orders, newest first, with their supplier and lines: in ``status`` when it
+    names one, of suppliers whose code or name contains ``supplier`` when given; and how many match.
+    """
+    query = select(PurchaseOrder).join(Partner, Partner.id == PurchaseOrder.supplier_id)
+    if status in PurchaseOrderStatus.__members__:
+        query = query.where(PurchaseOrder.status == PurchaseOrderStatus(status))
+    if supplier:
+        query = query.where(or_(Partner.code.ilike(f"%{supplier}%"), Partner.name.ilike(f"%{supplier}%")))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    orders = session.scalars(
+        query.options(selectinload(PurchaseOrder.supplier), selectinload(PurchaseOrder.lines))
+        .order_by(PurchaseOrder.order_date.desc(), PurchaseOrder.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    return list(orders), total
+
+
+def purchase_order_for_staff(session: Session, number: str) -> PurchaseOrder | None:
+    """One purchase order as the buyer sees it: supplier, site, every line with its item and the
+    supplier's answers and who gave them; None when there is no such order.
+    """
+    return session.scalar(
+        select(PurchaseOrder)
+        .where(PurchaseOrder.number == number)
+        .options(
+            selectinload(PurchaseOrder.supplier),
+            selectinload(PurchaseOrder.site),
+            selectinload(PurchaseOrder.lines).selectinload(PurchaseOrderLine.item),
+            selectinload(PurchaseOrder.lines)
+            .selectinload(PurchaseOrderLine.responses)
+            .selectinload(PurchaseOrderLineResponse.account),
+        )
+    )
+
+
+def supplier_of(session: Session, number: str) -> int | None:
+    """The id of the supplier a purchase order is placed with, or None when there is no such order."""
+    order = session.scalar(select(PurchaseOrder).where(PurchaseOrder.number == number))
+    return None if order is None else order.supplier_id
+
+
+def count_open_orders(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(PurchaseOrder)
+            .where(PurchaseOrder.status == PurchaseOrderStatus.open)
+        )
+        or 0
+    )

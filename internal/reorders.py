@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from internal.models import AuditEvent, OrderStatus, SalesOrder, SalesOrderEvent, SalesOrderLine, utcnow
@@ -124,3 +124,26 @@ def confirm_draft(session: Session, *, account_id: int, number: str) -> SalesOrd
     )
     session.flush()
     return order
+
+
+def draft_orders(session: Session, *, limit: int = 200) -> list[SalesOrder]:
+    """Draft orders (customers' reorders) waiting for sales staff, oldest first, with customer, ship-to
+    and lines with their items.
+    """
+    return list(
+        session.scalars(
+            select(SalesOrder)
+            .where(SalesOrder.draft.is_(True))
+            .order_by(SalesOrder.created_at, SalesOrder.id)
+            .options(
+                selectinload(SalesOrder.customer),
+                selectinload(SalesOrder.ship_to),
+                selectinload(SalesOrder.lines).selectinload(SalesOrderLine.item),
+            )
+            .limit(limit)
+        )
+    )
+
+
+def count_sales_orders(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(SalesOrder)) or 0

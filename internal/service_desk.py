@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import Session, selectinload
 
 from internal.models import (
     Item,
+    Partner,
     SalesOrder,
     ServiceRequest,
     ServiceRequestMessage,
@@ -24,10 +25,15 @@ from internal.numbering import number_from_id, provisional_number
 from internal.purchasing import DocumentNotFound
 
 __all__ = [
+    "AWAITING_REPLY",
     "DocumentNotFound",
     "RequestRefused",
+    "ServiceRequest",
+    "ServiceRequestStatus",
     "customer_message",
     "open_request",
+    "request_with_messages",
+    "staff_inbox",
     "staff_reply",
 ]
 
@@ -153,3 +159,38 @@ def staff_reply(
     request.updated_at = utcnow()
     session.flush()
     return message
+
+
+#: What the staff inbox shows first: requests waiting for the service team.
+AWAITING_REPLY = (ServiceRequestStatus.open, ServiceRequestStatus.in_progress)
+
+
+def staff_inbox(
+    session: Session, *, status: str, page: int, page_size: int
+) -> tuple[list[Row[ServiceRequest, str, str]], int]:
+    """One page of requests with their customer's code and name, and how many match in all.
+
+    ``status`` "awaiting": those awaiting a reply, the longest waiting first; a status's value: those
+    in it, latest change first; anything else: every request, latest change first.
+    """
+    query = select(ServiceRequest, Partner.code, Partner.name).join(
+        Partner, Partner.id == ServiceRequest.customer_id
+    )
+    if status == "awaiting":
+        query = query.where(ServiceRequest.status.in_(AWAITING_REPLY)).order_by(ServiceRequest.updated_at)
+    elif status in {s.value for s in ServiceRequestStatus}:
+        query = query.where(ServiceRequest.status == status).order_by(ServiceRequest.updated_at.desc())
+    else:
+        query = query.order_by(ServiceRequest.updated_at.desc())
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.limit(page_size).offset((page - 1) * page_size)).all()
+    return list(rows), total
+
+
+def request_with_messages(session: Session, number: str) -> ServiceRequest | None:
+    """The request with this number and its whole conversation (internal notes too), for staff."""
+    return session.scalar(
+        select(ServiceRequest)
+        .where(ServiceRequest.number == number)
+        .options(selectinload(ServiceRequest.messages).selectinload(ServiceRequestMessage.author))
+    )

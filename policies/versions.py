@@ -144,3 +144,18 @@ def active(session: Session) -> tuple[PolicyVersion, PolicyDocument] | None:
     if doc is None:
         doc = _parsed[version.content_hash] = parse(version.document, f"version {version.number}")
     return version, doc
+
+
+def recent_versions(session: Session, *, limit: int = 50) -> list[PolicyVersion]:
+    """The latest versions, newest first."""
+    return list(session.scalars(select(PolicyVersion).order_by(PolicyVersion.number.desc()).limit(limit)))
+
+
+def find_version(session: Session, number: int) -> PolicyVersion | None:
+    """The version with this number, or None."""
+    return session.scalar(select(PolicyVersion).where(PolicyVersion.number == number))
+
+
+def active_row(session: Session) -> PolicyVersion | None:
+    """The active version as stored (its document not parsed), or None when no version is active."""
+    return session.scalar(select(PolicyVersion).where(PolicyVersion.status == PolicyStatus.active))

@@ -310,7 +310,7 @@ def worker(ctx: click.Context) -> None:
         )
     celery = os.path.join(os.path.dirname(sys.executable), "celery")
     settings.INSTANCE.mkdir(exist_ok=True)  # the scheduler keeps its last-run times there
-    args = [celery, "-A", "internal.jobs:celery_app", "worker", "--beat", "--loglevel=info", *ctx.args]
+    args = [celery, "-A", "portal.worker:celery_app", "worker", "--beat", "--loglevel=info", *ctx.args]
     os.execv(celery, args)  # noqa: S606 - replaces this process with the worker on purpose
 
 
@@ -332,6 +332,7 @@ def import_files(system: str, files: tuple[str, ...], remove_missing: bool) -> N
 
     from internal import jobs
     from internal.integration import service
+    from internal.integration.tasks import run_import
 
     config = settings.load()
     jobs.configure(config)
@@ -348,7 +349,7 @@ def import_files(system: str, files: tuple[str, ...], remove_missing: bool) -> N
         session.commit()
     # In-process (no broker) the task runs in this thread while the main one draws its progress;
     # with a broker a worker runs it, and this waits for it the same way.
-    runner = threading.Thread(target=jobs.enqueue, args=("portal.run_import", job_id), daemon=True)
+    runner = threading.Thread(target=run_import.delay, args=(job_id,), daemon=True)
     runner.start()
     with tqdm(total=0, unit="rows", desc=f"import {system} #{job_id}") as bar, factory() as session:
         while True:

@@ -1,11 +1,14 @@
 """E-mails to partner users. What they say about enterprise data passes the gate like a page does.
 
 Each recipient gets the disclosure their own partner may see, recorded in the ledger on the "email"
-channel. The tasks run on the portal's Celery app (in-process by default, on a worker with Redis).
+channel. The tasks run on the portal's Celery app (in-process by default, on a worker with Redis):
+this module registers them, and the scheduler's sweep of new purchase orders, itself; the staff
+console queues them by importing them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +17,12 @@ from sqlalchemy.orm import Session
 import policies
 from internal import mail, purchasing
 from internal.accounts import partner_recipients
-from internal.jobs import celery_app, current_config, task_session
+from internal.jobs import celery_app, current_config, run_on_schedule, task_session
+
+NOTIFY_PURCHASE_ORDER = "portal.notify_purchase_order"
+NOTIFY_FORECAST_PUBLISHED = "portal.notify_forecast_published"
+ANNOUNCE_PURCHASE_ORDERS = "portal.announce_purchase_orders"
+NOTIFY_SERVICE_REPLY = "portal.notify_service_reply"
 
 
 def _viewer(recipient: Any, partner_id: int) -> policies.Viewer:
@@ -70,9 +78,7 @@ def send_purchase_order_notice(
     return sent
 
 
-@celery_app.task(
-    name="portal.notify_purchase_order", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
-)
+@celery_app.task(name=NOTIFY_PURCHASE_ORDER, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def notify_purchase_order(po_number: str, partner_id: int, change: str = "new") -> int:
     with task_session() as session:
         return send_purchase_order_notice(
@@ -123,9 +129,7 @@ def send_forecast_notice(session: Session, config: dict[str, Any], *, partner_id
     return sent
 
 
-@celery_app.task(
-    name="portal.notify_forecast_published", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
-)
+@celery_app.task(name=NOTIFY_FORECAST_PUBLISHED, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def notify_forecast_published(partner_id: int) -> int:
     with task_session() as session:
         return send_forecast_notice(session, current_config(), partner_id=partner_id)
@@ -149,11 +153,23 @@ def announce_purchase_orders(session: Session, config: dict[str, Any]) -> int:
     return announced
 
 
-@celery_app.task(name="portal.announce_purchase_orders")
+@celery_app.task(name=ANNOUNCE_PURCHASE_ORDERS)
 def announce_purchase_orders_task() -> int:
     """Run by the worker's scheduler (PURCHASE_ORDER_SWEEP_SECONDS) and by `portal notify purchase-orders`."""
     with task_session() as session:
         return announce_purchase_orders(session, current_config())
+
+
+def _sweep_schedule(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "announce-purchase-orders": {
+            "task": ANNOUNCE_PURCHASE_ORDERS,
+            "schedule": config["PURCHASE_ORDER_SWEEP_SECONDS"],
+        }
+    }
+
+
+run_on_schedule(_sweep_schedule)
 
 
 def _service_reply_text(req: Any, reply: Any, link: str) -> tuple[str, str]:
@@ -193,9 +209,7 @@ def send_service_reply_notice(
     return sent
 
 
-@celery_app.task(
-    name="portal.notify_service_reply", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
-)
+@celery_app.task(name=NOTIFY_SERVICE_REPLY, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def notify_service_reply(request_number: str, partner_id: int) -> int:
     with task_session() as session:
         return send_service_reply_notice(

@@ -8,11 +8,16 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from internal.console.api_clients import console_api_clients
-from internal.console.imports import import_status_label, imports
-from internal.console.sales_desk import sales
-from internal.console.service_desk import desk
-from internal.console.views import console, overview
+from internal.console.roles import can
+from internal.console.views import (
+    console,
+    console_api_clients,
+    desk,
+    import_status_label,
+    imports,
+    overview,
+    sales,
+)
 from internal.web import init_web
 from internal.web.auth import make_auth_blueprint
 
@@ -26,7 +31,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sales)
     app.register_blueprint(console_api_clients)
     app.register_blueprint(imports)
-    app.jinja_env.globals["import_status_label"] = import_status_label
+    app.jinja_env.globals.update(import_status_label=import_status_label, can=can)
     app.add_url_rule("/", "index", overview)
 
     @app.context_processor

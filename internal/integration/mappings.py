@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 
 from internal.models import AuditEvent, CodeKind, CodeMapping, SourceSystem
 
+__all__ = ["CodeKind", "SourceSystem", "all_mappings", "delete_mapping", "save_mapping"]
+
 
 def save_mapping(
     session: Session,
@@ -60,3 +62,12 @@ def delete_mapping(session: Session, mapping_id: int, *, account_id: int | None)
     session.delete(mapping)
     session.flush()
     return True
+
+
+def all_mappings(session: Session) -> list[CodeMapping]:
+    """Every mapping, by source system, code kind and source code."""
+    return list(
+        session.scalars(
+            select(CodeMapping).order_by(CodeMapping.source_system, CodeMapping.kind, CodeMapping.source_code)
+        )
+    )

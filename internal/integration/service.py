@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from internal.integration.load import LoadResult, load_files
 from internal.integration.problems import ImportRefused, Problem
-from internal.models import ImportJob, ImportStatus, SourceSystem, utcnow
+from internal.models import ImportJob as ImportJob  # the console's pages show jobs
+from internal.models import ImportStatus, SourceSystem, utcnow
 
 FINISHED = (ImportStatus.loaded, ImportStatus.refused, ImportStatus.failed)
 
@@ -157,6 +158,10 @@ def problems_of(job: ImportJob) -> list[Problem]:
 
 def recent_jobs(session: Session, limit: int = 50) -> list[ImportJob]:
     return list(session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)))
+
+
+def get_job(session: Session, job_id: int) -> ImportJob | None:
+    return session.get(ImportJob, job_id)
 
 
 # -- the drop folder --------------------------------------------------------------------------------

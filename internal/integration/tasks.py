@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from internal.integration import demand, service
-from internal.jobs import celery_app, current_config, task_session
+from internal.jobs import beat_entries, celery_app, current_config, run_on_schedule, task_session
 
 log = logging.getLogger(__name__)
 
+RUN_IMPORT = "portal.run_import"
+IMPORT_DROP_FOLDER = "portal.import_drop_folder"
+DERIVE_DEMAND_PLAN = "portal.derive_demand_plan"
 
-@celery_app.task(name="portal.run_import")
+
+@celery_app.task(name=RUN_IMPORT)
 def run_import(job_id: int) -> str | None:
     try:
         with task_session() as session:
@@ -30,7 +36,7 @@ def run_import(job_id: int) -> str | None:
     return None if status is None else status.value
 
 
-@celery_app.task(name="portal.import_drop_folder")
+@celery_app.task(name=IMPORT_DROP_FOLDER)
 def import_drop_folder() -> list[int]:
     """Run by the worker's scheduler (IMPORT_DROP_SCHEDULE): a job for each system with files waiting."""
     config = current_config()
@@ -44,7 +50,7 @@ def import_drop_folder() -> list[int]:
     return ids
 
 
-@celery_app.task(name="portal.derive_demand_plan")
+@celery_app.task(name=DERIVE_DEMAND_PLAN)
 def derive_demand_plan(weeks: int = 26, account_id: int | None = None) -> int:
     """Run by the worker's scheduler (PLAN_DERIVE_SCHEDULE) and the console's button: a new draft plan."""
     with task_session() as session:
@@ -52,3 +58,16 @@ def derive_demand_plan(weeks: int = 26, account_id: int | None = None) -> int:
             session, start=dt.datetime.now(dt.UTC).date(), weeks=weeks, account_id=account_id
         )
         return plan.id
+
+
+def _integration_schedule(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The drop-folder import and the plan derivation, at the crontab times (or every N seconds) set."""
+    return beat_entries(
+        {
+            "import-drop-folder": (IMPORT_DROP_FOLDER, config.get("IMPORT_DROP_SCHEDULE", "")),
+            "derive-demand-plan": (DERIVE_DEMAND_PLAN, config.get("PLAN_DERIVE_SCHEDULE", "")),
+        }
+    )
+
+
+run_on_schedule(_integration_schedule)

@@ -15,6 +15,7 @@ from internal import config as settings
 from internal import jobs
 from internal.db import make_engine, make_session_factory
 from internal.integration import service
+from internal.integration.tasks import run_import
 from internal.migrate import upgrade
 from internal.models import ImportJob, Item
 from tests.conftest import scratch_database
@@ -70,7 +71,7 @@ def test_a_worker_imports_with_progress_from_the_queue_the_command_line_and_the_
                 job_id = service.start_import(session, "erp", [("items.csv", items)]).id
                 session.commit()
             jobs.configure(settings.load({"DATABASE_URL": url, "CELERY_BROKER_URL": redis_url}))
-            jobs.enqueue("portal.run_import", job_id)
+            run_import.delay(job_id)
             seen = set()
             deadline = time.monotonic() + 120
             with factory() as session:

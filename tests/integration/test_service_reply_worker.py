@@ -7,10 +7,11 @@ import time
 import pytest
 from sqlalchemy import select
 
-from internal import jobs, service_desk
+from internal import service_desk
 from internal.db import make_engine, make_session_factory
 from internal.migrate import upgrade
 from internal.models import DisclosureRecord
+from portal.notifications import notify_service_reply
 from tests.conftest import install_default_policy, scratch_database
 from tests.factories import make_account, make_partner
 from tests.integration.test_worker import celery_worker, redis_url  # noqa: F401 - redis_url is a fixture
@@ -42,7 +43,7 @@ def test_a_real_worker_emails_the_staff_reply_through_the_gate(tmp_path_factory,
             session.commit()
         try:
             with celery_worker(url, redis_url, smtp_port):
-                jobs.enqueue("portal.notify_service_reply", number, customer_id)
+                notify_service_reply.delay(number, customer_id)
                 (mail,) = inbox.wait_for(1, timeout=60)
                 assert mail["To"] == "buyer@cus503.example.com"
                 assert number in mail["Subject"]

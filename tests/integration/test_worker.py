@@ -75,7 +75,7 @@ def celery_worker(url: str, redis_url: str, smtp_port: int) -> Iterator[None]:
         [
             celery,
             "-A",
-            "internal.jobs:celery_app",
+            "portal.worker:celery_app",
             "worker",
             "--pool=solo",
             "--concurrency=1",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery.schedules import crontab
 
-from internal.jobs import _integration_schedule
+from internal.integration.tasks import _integration_schedule
 
 
 def test_crontab_times_and_intervals_become_beat_entries_and_an_empty_setting_turns_a_run_off():

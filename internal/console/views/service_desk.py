@@ -6,54 +6,26 @@ role yet). A reply (not an internal note) e-mails the customer's users through t
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from internal import jobs, service_desk
-from internal.models import (
-    Partner,
-    ServiceRequest,
-    ServiceRequestMessage,
-    ServiceRequestStatus,
-    StaffRole,
-)
+from internal import partners, service_desk
+from internal.console.blueprints import PAGE_SIZE
+from internal.console.roles import ANY_STAFF, MANAGERS, can, requires
+from internal.service_desk import ServiceRequestStatus
 from internal.web import after_commit, db_session, status_label
+from portal.notifications import notify_service_reply
 
-desk = Blueprint("service_desk", __name__, template_folder="templates")
-
-PAGE_SIZE = 50
-#: What the inbox shows first: requests waiting for the service team.
-AWAITING_REPLY = (ServiceRequestStatus.open, ServiceRequestStatus.in_progress)
-ANSWERING_ROLES = (StaffRole.policy_admin, StaffRole.buyer)
-
-
-def staff_role(*roles: StaffRole) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Signed-in staff only; with roles, only those (others get 403)."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            if roles and current_user.staff_role not in {r.value for r in roles}:
-                abort(403)
-            return view(*args, **kwargs)
-
-        protected: Callable[..., Any] = login_required(guarded)
-        return protected
-
-    return decorate
+desk = Blueprint("service_desk", __name__)
 
 
 class ReplyForm(FlaskForm):
@@ -69,23 +41,12 @@ class ReplyForm(FlaskForm):
 
 
 @desk.get("/service-requests")
-@staff_role()
+@requires(*ANY_STAFF)
 def inbox() -> str:
     """Requests awaiting a reply first (oldest change first), or any status asked for."""
-    db = db_session()
     status = request.args.get("status", "awaiting")
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    query = select(ServiceRequest, Partner.code, Partner.name).join(
-        Partner, Partner.id == ServiceRequest.customer_id
-    )
-    if status == "awaiting":
-        query = query.where(ServiceRequest.status.in_(AWAITING_REPLY)).order_by(ServiceRequest.updated_at)
-    elif status in {s.value for s in ServiceRequestStatus}:
-        query = query.where(ServiceRequest.status == status).order_by(ServiceRequest.updated_at.desc())
-    else:
-        query = query.order_by(ServiceRequest.updated_at.desc())
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    rows, total = service_desk.staff_inbox(db_session(), status=status, page=page, page_size=PAGE_SIZE)
     return render_template(
         "console/service_requests.html",
         rows=rows,
@@ -97,30 +58,26 @@ def inbox() -> str:
     )
 
 
-def _request_or_404(number: str) -> ServiceRequest:
-    found = db_session().scalar(
-        select(ServiceRequest)
-        .where(ServiceRequest.number == number)
-        .options(selectinload(ServiceRequest.messages).selectinload(ServiceRequestMessage.author))
-    )
+def _request_or_404(number: str) -> service_desk.ServiceRequest:
+    found = service_desk.request_with_messages(db_session(), number)
     if found is None:
         abort(404)
     return found
 
 
 @desk.get("/service-requests/<number>")
-@staff_role()
+@requires(*ANY_STAFF)
 def service_request(number: str) -> str:
     found = _request_or_404(number)
-    customer = db_session().get(Partner, found.customer_id)
-    can_answer = current_user.staff_role in {r.value for r in ANSWERING_ROLES}
+    customer = partners.get_partner(db_session(), found.customer_id)
+    can_answer = can(*MANAGERS)
     return render_template(
         "console/service_request.html", req=found, customer=customer, form=ReplyForm(), can_answer=can_answer
     )
 
 
 @desk.post("/service-requests/<number>")
-@staff_role(*ANSWERING_ROLES)
+@requires(*MANAGERS)
 def reply(number: str) -> Response | tuple[str, int]:
     """Answer the customer (they are e-mailed once this commits) or add an internal note."""
     form = ReplyForm()
@@ -143,11 +100,11 @@ def reply(number: str) -> Response | tuple[str, int]:
                 flash(_("The note was saved; the customer does not see it."), "success")
             else:
                 customer_id = _request_or_404(number).customer_id
-                after_commit(lambda: jobs.enqueue("portal.notify_service_reply", number, customer_id))
+                after_commit(lambda: notify_service_reply.delay(number, customer_id))
                 flash(_("The reply was sent; the customer's users are being e-mailed."), "success")
             return redirect(url_for("service_desk.service_request", number=number))
     found = _request_or_404(number)
-    customer = db_session().get(Partner, found.customer_id)
+    customer = partners.get_partner(db_session(), found.customer_id)
     return render_template(
         "console/service_request.html", req=found, customer=customer, form=form, can_answer=True
     ), 400

@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileRequired
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, MultipleFileField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from internal import jobs
+from internal.console.roles import ANY_STAFF, MANAGERS, can, requires
 from internal.integration import mappings as mapping_service
 from internal.integration import service
-from internal.models import CodeKind, CodeMapping, ImportJob, SourceSystem, StaffRole
+from internal.integration.mappings import CodeKind, SourceSystem
+from internal.integration.tasks import derive_demand_plan, run_import
 from internal.web import after_commit, db_session
 
 imports = Blueprint(
     "imports",
     __name__,
-    template_folder="templates",
-    static_folder="static",
+    static_folder=Path(__file__).resolve().parent.parent / "static",
     static_url_path="/imports/assets",
 )
 
@@ -45,28 +41,11 @@ IMPORT_STATUS = {
     "refused": _l("Refused"),
     "failed": _l("Failed"),
 }
-MANAGERS = (StaffRole.policy_admin.value, StaffRole.buyer.value)
 
 
 def import_status_label(status: object) -> object:
     key = str(getattr(status, "value", status))
     return IMPORT_STATUS.get(key, key)
-
-
-def staff_role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Only staff with one of ``roles`` may use the view (others: 403)."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        @login_required
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            if current_user.staff_role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return guarded
-
-    return decorate
 
 
 class UploadForm(FlaskForm):
@@ -84,52 +63,59 @@ class MappingForm(FlaskForm):
     canonical_code = StringField(_l("Portal code"), validators=[DataRequired(), Length(max=60)])
 
 
-@imports.route("/imports", methods=["GET", "POST"])
-@login_required
-def import_jobs() -> Response | str | tuple[str, int]:
-    """The import jobs, newest first, and the upload form that starts one."""
-    form = UploadForm()
-    if request.method == "POST":
-        if current_user.staff_role not in MANAGERS:
-            abort(403)
-        if form.validate_on_submit():
-            folder = Path(current_app.config["IMPORT_DIR"])
-            files = [
-                (
-                    Path(f.filename or "upload").name,
-                    service.keep_upload(folder, f.filename or "upload", f.read()),
-                )
-                for f in form.files.data
-            ]
-            job = service.start_import(
-                db_session(),
-                form.system.data,
-                files,
-                origin="console",
-                remove_missing=form.remove_missing.data,
-                account_id=current_user.account_id,
-            )
-            job_id = job.id
-            after_commit(lambda: jobs.enqueue("portal.run_import", job_id))
-            return redirect(url_for("imports.import_job", job_id=job_id))
-    status = 400 if form.errors else 200
+def _jobs_page(form: UploadForm) -> tuple[str, int]:
     return render_template(
         "console/imports.html",
         jobs=service.recent_jobs(db_session()),
         form=form,
-        can_manage=current_user.staff_role in MANAGERS,
-    ), status
+        can_manage=can(*MANAGERS),
+    ), 400 if form.errors else 200
 
 
-def _job_or_404(job_id: int) -> ImportJob:
-    job = db_session().get(ImportJob, job_id)
+@imports.get("/imports")
+@requires(*ANY_STAFF)
+def import_jobs() -> tuple[str, int]:
+    """The import jobs, newest first, and the upload form that starts one."""
+    return _jobs_page(UploadForm())
+
+
+@imports.post("/imports")
+@requires(*MANAGERS)
+def start_import() -> Response | tuple[str, int]:
+    """Keep the uploaded files and queue a job that imports them (the form posts to the jobs page)."""
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _jobs_page(form)
+    folder = Path(current_app.config["IMPORT_DIR"])
+    files = [
+        (
+            Path(f.filename or "upload").name,
+            service.keep_upload(folder, f.filename or "upload", f.read()),
+        )
+        for f in form.files.data
+    ]
+    job = service.start_import(
+        db_session(),
+        form.system.data,
+        files,
+        origin="console",
+        remove_missing=form.remove_missing.data,
+        account_id=current_user.account_id,
+    )
+    job_id = job.id
+    after_commit(lambda: run_import.delay(job_id))
+    return redirect(url_for("imports.import_job", job_id=job_id))
+
+
+def _job_or_404(job_id: int) -> service.ImportJob:
+    job = service.get_job(db_session(), job_id)
     if job is None:
         abort(404)
     return job
 
 
 @imports.get("/imports/<int:job_id>")
-@login_required
+@requires(*ANY_STAFF)
 def import_job(job_id: int) -> str:
     """One job: its files, a progress bar of rows done, counts per record kind, and every error."""
     job = _job_or_404(job_id)
@@ -143,7 +129,7 @@ def import_job(job_id: int) -> str:
 
 
 @imports.get("/imports/<int:job_id>/progress")
-@login_required
+@requires(*ANY_STAFF)
 def import_progress(job_id: int) -> Response:
     """What the job page's progress bar polls while the job runs."""
     job = _job_or_404(job_id)
@@ -155,46 +141,50 @@ def import_progress(job_id: int) -> Response:
     )
 
 
-@imports.route("/imports/mappings", methods=["GET", "POST"])
-@login_required
-def code_mappings() -> Response | str | tuple[str, int]:
-    """The translation of each source system's codes; staff add, change and delete them here."""
-    form = MappingForm()
-    if request.method == "POST":
-        if current_user.staff_role not in MANAGERS:
-            abort(403)
-        if form.validate_on_submit():
-            mapping_service.save_mapping(
-                db_session(),
-                source_system=form.source_system.data,
-                kind=form.kind.data,
-                source_code=form.source_code.data,
-                canonical_code=form.canonical_code.data,
-                account_id=current_user.account_id,
-            )
-            flash(
-                _(
-                    "Saved: %(source)s now reads as %(canonical)s.",
-                    source=form.source_code.data.strip(),
-                    canonical=form.canonical_code.data.strip(),
-                ),
-                "success",
-            )
-            return redirect(url_for("imports.code_mappings"))
-    rows = (
-        db_session()
-        .scalars(
-            select(CodeMapping).order_by(CodeMapping.source_system, CodeMapping.kind, CodeMapping.source_code)
-        )
-        .all()
-    )
+def _mappings_page(form: MappingForm) -> tuple[str, int]:
     return render_template(
-        "console/code_mappings.html", mappings=rows, form=form, can_manage=current_user.staff_role in MANAGERS
+        "console/code_mappings.html",
+        mappings=mapping_service.all_mappings(db_session()),
+        form=form,
+        can_manage=can(*MANAGERS),
     ), 400 if form.errors else 200
 
 
+@imports.get("/imports/mappings")
+@requires(*ANY_STAFF)
+def code_mappings() -> tuple[str, int]:
+    """The translation of each source system's codes; staff add, change and delete them here."""
+    return _mappings_page(MappingForm())
+
+
+@imports.post("/imports/mappings")
+@requires(*MANAGERS)
+def save_code_mapping() -> Response | tuple[str, int]:
+    """Add a mapping or change one (the form posts to the mappings page)."""
+    form = MappingForm()
+    if not form.validate_on_submit():
+        return _mappings_page(form)
+    mapping_service.save_mapping(
+        db_session(),
+        source_system=form.source_system.data,
+        kind=form.kind.data,
+        source_code=form.source_code.data,
+        canonical_code=form.canonical_code.data,
+        account_id=current_user.account_id,
+    )
+    flash(
+        _(
+            "Saved: %(source)s now reads as %(canonical)s.",
+            source=form.source_code.data.strip(),
+            canonical=form.canonical_code.data.strip(),
+        ),
+        "success",
+    )
+    return redirect(url_for("imports.code_mappings"))
+
+
 @imports.post("/imports/mappings/<int:mapping_id>/delete")
-@staff_role_required(*MANAGERS)
+@requires(*MANAGERS)
 def delete_code_mapping(mapping_id: int) -> Response:
     if not mapping_service.delete_mapping(db_session(), mapping_id, account_id=current_user.account_id):
         abort(404)
@@ -203,12 +193,12 @@ def delete_code_mapping(mapping_id: int) -> Response:
 
 
 @imports.post("/forecast-plans/derive")
-@staff_role_required(*MANAGERS)
+@requires(*MANAGERS)
 def derive_plan() -> Response:
     """Derive supplier demand from customer demand into a new draft plan (in the background)."""
     weeks = min(max(request.form.get("weeks", 26, type=int) or 26, 1), 104)
     account_id = current_user.account_id
-    after_commit(lambda: jobs.enqueue("portal.derive_demand_plan", weeks, account_id))
+    after_commit(lambda: derive_demand_plan.delay(weeks, account_id))
     flash(
         _("Supplier demand is being derived from customer demand; the new draft appears in this list."),
         "success",

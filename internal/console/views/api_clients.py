@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from internal import api_clients
-from internal.models import StaffRole
+from internal.console.roles import ANY_STAFF, MANAGERS, can, requires
 from internal.web import db_session
 
-console_api_clients = Blueprint("console_api_clients", __name__, template_folder="templates")
-
-#: Staff roles that may revoke a partner's client.
-REVOKERS = (StaffRole.policy_admin.value, StaffRole.buyer.value)
+console_api_clients = Blueprint("console_api_clients", __name__)
 
 
 @console_api_clients.get("/api-clients")
-@login_required
+@requires(*ANY_STAFF)
 def clients() -> str:
     partner = request.args.get("partner", "").strip()
     found = api_clients.all_clients(db_session(), partner_code=partner)
@@ -26,15 +23,13 @@ def clients() -> str:
         "console/api_clients.html",
         clients=found,
         partner=partner,
-        can_revoke=current_user.staff_role in REVOKERS,
+        can_revoke=can(*MANAGERS),
     )
 
 
 @console_api_clients.post("/api-clients/<int:client_pk>/revoke")
-@login_required
+@requires(*MANAGERS)
 def revoke(client_pk: int) -> Response:
-    if current_user.staff_role not in REVOKERS:
-        abort(403)
     try:
         revoked = api_clients.revoke_client_as_staff(
             db_session(), actor_id=current_user.account_id, client_pk=client_pk

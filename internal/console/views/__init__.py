@@ -1,0 +1,27 @@
+"""The staff console's pages, one module per topic; each view names the roles it needs (roles.py) and
+reads and writes through the core's services and the policy gate, never the tables themselves.
+"""
+
+from __future__ import annotations
+
+from internal.console.blueprints import PAGE_SIZE, console
+from internal.console.views import _legacy, partners, purchasing
+from internal.console.views.api_clients import console_api_clients
+from internal.console.views.imports import import_status_label, imports
+from internal.console.views.overview import overview
+from internal.console.views.sales_desk import sales
+from internal.console.views.service_desk import desk
+
+__all__ = [
+    "PAGE_SIZE",
+    "_legacy",
+    "console",
+    "console_api_clients",
+    "desk",
+    "import_status_label",
+    "imports",
+    "overview",
+    "partners",
+    "purchasing",
+    "sales",
+]
