@@ -23,6 +23,7 @@ from internal import config as settings
 from internal.models import DisclosureRecord, Site, utcnow
 from policies import versions
 from policies.datasets import DATASETS, Dataset, time_bucket
+from policies.explanations import Explanation, explanations
 from policies.language import PolicyInvalid
 from policies.resolve import Resolution, explain, resolve
 from policies.transforms import Aggregate, Context, column
@@ -82,6 +83,8 @@ class Disclosure:
     next_page: str | None
     #: The dataset's fields this viewer is not shown, with why ("no rule shares it").
     hidden: tuple[tuple[str, str], ...] = ()
+    #: What the viewer's agreement does to these rows, as codes the web layer words (empty: nothing).
+    notes: tuple[Explanation, ...] = ()
 
 
 def disclose(
@@ -106,7 +109,7 @@ def disclose(
         resolution = resolution.grouped(group)
     visible = [name for name in ds.fields if name in resolution.fields]
     if not visible or not resolution.row_scopes:
-        return _record(session, viewer, ds, channel, (), (), None, version)
+        return _record(session, viewer, ds, channel, (), (), None, version, notes=explanations(resolution))
     key, query, params = _scoped(ds, viewer, resolution, filters)
     if resolution.aggregate is not None:
         scoped = (key, query, params)
@@ -139,7 +142,17 @@ def disclose(
     subjects = _subjects(ds, fetched)
     cursor = _encode_cursor(ds, dict(fetched[-1])) if more else None
     return _record(
-        session, viewer, ds, channel, rows, _columns(ds, resolution, version), cursor, version, keys, subjects
+        session,
+        viewer,
+        ds,
+        channel,
+        rows,
+        _columns(ds, resolution, version),
+        cursor,
+        version,
+        keys,
+        subjects,
+        notes=explanations(resolution),
     )
 
 
@@ -432,7 +445,17 @@ def _disclose_groups(
     more = offset + size < len(merged)
     cursor = _pack({"offset": offset + size}) if more else None
     return _record(
-        session, viewer, ds, channel, rows, _columns(ds, resolution, version), cursor, version, keys, subjects
+        session,
+        viewer,
+        ds,
+        channel,
+        rows,
+        _columns(ds, resolution, version),
+        cursor,
+        version,
+        keys,
+        subjects,
+        notes=explanations(resolution),
     )
 
 
@@ -636,6 +659,7 @@ def _record(
     keys: list[list[Any]] | None = None,
     subjects: set[tuple[str, str]] | None = None,
     counted: int | None = None,
+    notes: tuple[Explanation, ...] = (),
 ) -> Disclosure:
     """One ledger record per disclosure, whatever the number of rows: one insert (its subjects ride in it)."""
     session.add(
@@ -659,7 +683,7 @@ def _record(
     hidden = tuple(
         (name, "not shared under your sharing agreement") for name in ds.fields if name not in shown
     )
-    return Disclosure(ds.name, rows, columns, f"version {version.number}", cursor, hidden)
+    return Disclosure(ds.name, rows, columns, f"version {version.number}", cursor, hidden, notes)
 
 
 def _plain(value: Any) -> Any:
