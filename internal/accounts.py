@@ -422,12 +422,14 @@ class Recipient:
     partner_code: str
     partner_kind: str
     groups: frozenset[str]
+    #: The language the account saved (None: the default, English); e-mails are written in it.
+    locale: str | None = None
 
 
 def partner_recipients(session: Session, partner_id: int) -> tuple[Recipient, ...]:
     """The active users of an active partner (accounts without a password yet are skipped)."""
     rows = session.execute(
-        select(Account.id, Account.email, Account.name, Partner.code, Partner.kind)
+        select(Account.id, Account.email, Account.name, Partner.code, Partner.kind, Account.locale)
         .join(Membership, Membership.account_id == Account.id)
         .join(Partner, Partner.id == Membership.partner_id)
         .where(
@@ -446,7 +448,7 @@ def partner_recipients(session: Session, partner_id: int) -> tuple[Recipient, ..
             .where(partner_group_member.c.partner_id == partner_id)
         )
     )
-    return tuple(Recipient(r.id, r.email, r.name, r.code, r.kind.value, groups) for r in rows)
+    return tuple(Recipient(r.id, r.email, r.name, r.code, r.kind.value, groups, r.locale) for r in rows)
 
 
 # -- sign-in history and open sessions -------------------------------------------------------------
