@@ -166,13 +166,12 @@ def make_auth_blueprint() -> Blueprint:
                     db_session(), current_user.token, form.current.data or "", form.new.data or ""
                 )
             except accounts.PasswordRejected as rejected:
-                reason = str(rejected)
-                if reason == "current password is wrong":
+                if rejected.code == "wrong_current":
                     form.current.errors = [_("The current password is wrong.")]
-                elif reason == "must not be your e-mail address":
+                elif rejected.code == "is_email":
                     form.new.errors = [_("The new password must not be your e-mail address.")]
                 else:
-                    form.new.errors = [_("Choose another password: %(reason)s.", reason=reason)]
+                    form.new.errors = [_("Choose another password: %(reason)s.", reason=str(rejected))]
                 return render_template("auth/password.html", form=form), 400
             _sign_in(token)
             flash(_("Your password was changed. Every other session has been signed out."), "success")
