@@ -229,11 +229,11 @@ def kind_of(path: str) -> str:
     return re.sub(r"[0-9]+", "#", urlsplit(path).path)
 
 
-def crawl(client: Any, start: str, data: str) -> dict[str, list[str]]:
-    """Every page reachable from ``start`` within the app, with the English each shows."""
+def crawl(client: Any, start: str, data: str, *also: str, least: int = 10) -> dict[str, list[str]]:
+    """Every page reachable from ``start`` (and ``also``) within the app, with the English each shows."""
     seen: set[str] = set()
     per_kind: dict[str, int] = {}
-    queue, english = [start], {}
+    queue, english = [start, *also], {}
     while queue and len(seen) < MAX_PAGES:
         path = queue.pop(0)
         if path in seen or per_kind.get(kind_of(path), 0) >= PER_KIND:
@@ -241,7 +241,7 @@ def crawl(client: Any, start: str, data: str) -> dict[str, list[str]]:
         seen.add(path)
         per_kind[kind_of(path)] = per_kind.get(kind_of(path), 0) + 1
         answer = client.get(path, headers=ZH)
-        if answer.status_code in (301, 302, 303):
+        if answer.status_code in (301, 302, 303, 307, 308):
             queue.append(urlsplit(answer.headers["Location"]).path)
             continue
         if not answer.content_type.startswith("text/html"):
@@ -254,9 +254,15 @@ def crawl(client: Any, start: str, data: str) -> dict[str, list[str]]:
             if parts.netloc or not parts.path.startswith("/") or NOT_FOLLOWED.search(parts.path):
                 continue
             queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
-    assert len(seen) > 5, f"the crawl from {start} found only {sorted(seen)}"
+    assert len(seen) >= least, f"the crawl from {start} found only {sorted(seen)}"
     return english
 
+
+#: Pages no link leads to: views a form asks for, and a page that does not exist.
+ALSO = {
+    "supplier": ("/supplier/forecast?buckets=month", "/supplier/purchase-orders/PO-NONE", "/no-such-page"),
+    "customer": ("/customer/orders?q=none", "/customer/orders/SO-NONE", "/no-such-page"),
+}
 
 ROLES = [
     pytest.param("supplier.user@example.com", None, id="strategic-supplier"),
@@ -271,7 +277,15 @@ ROLES = [
 def test_every_partner_page_a_role_reaches_is_chinese_to_the_last_word(extranet, demo, email, partner):
     password = "correct-horse-battery" if email == "customer.admin@example.com" else DEMO_PASSWORD
     client = signed_in(extranet, email, password, ZH, partner=partner)
-    assert crawl(client, "/", demo.data) == {}
+    side = "customer" if email.startswith("customer") else "supplier"
+    assert crawl(client, "/", demo.data, *ALSO[side]) == {}
+
+
+@pytest.mark.parametrize("app", ["extranet", "console"])
+def test_the_pages_before_sign_in_are_chinese_to_the_last_word(request, demo, app):
+    client = request.getfixturevalue(app).test_client()
+    also = ("/password/forgot", "/password/reset/not-a-token")
+    assert crawl(client, "/login", demo.data, *also, least=4) == {}
 
 
 @pytest.mark.parametrize(
@@ -279,7 +293,7 @@ def test_every_partner_page_a_role_reaches_is_chinese_to_the_last_word(extranet,
 )
 def test_every_console_page_a_staff_role_reaches_is_chinese_to_the_last_word(console, demo, email):
     client = signed_in(console, email, DEMO_PASSWORD, ZH)
-    assert crawl(client, "/", demo.data) == {}
+    assert crawl(client, "/", demo.data, "/imports/2147483000", "/no-such-page") == {}
 
 
 def test_the_crawl_flags_english_interface_text_and_lets_product_data_through():
