@@ -117,3 +117,35 @@ def test_an_english_browser_leaves_the_language_unset_at_the_default(apps, sessi
     account = make_account(session, "first@sup455.example.com", partners=(partner,))
     sign_in(extranet.test_client(), account.email, headers={"Accept-Language": "en"})
     assert session.scalar(select(Account.locale).where(Account.id == account.id)) is None
+
+
+def test_the_forecast_notice_and_the_service_reply_are_written_in_the_recipients_language():
+    import datetime as dt
+    from decimal import Decimal
+
+    from internal.languages import Language
+    from portal.notifications import _forecast_text, _service_reply_text
+
+    row = {
+        "plan_version": 3,
+        "sku": "CP-1",
+        "site": "PL01",
+        "week": dt.date(2026, 12, 7),
+        "qty": Decimal(120),
+        "previous_qty": Decimal(100),
+        "uom": "EA",
+    }
+    subject, text = _forecast_text((row,), False, "http://portal.test/supplier/forecast", Language("zh_CN"))
+    assert subject == "需求计划第 3 版已发布"
+    assert "2026-12-07 当周：120 EA（原为 100）" in text
+    assert "请在合作伙伴门户中查看预测并作出承诺：" in text
+    english, _text = _forecast_text((row,), True, "http://x", Language(None))
+    assert english == "Demand plan version 3 is published"
+
+    request = {"number": "SR-1", "subject": "Damaged box"}
+    subject, text = _service_reply_text(
+        request, {"body": "We send a new one."}, "http://x", Language("zh_CN")
+    )
+    assert subject == "您的服务请求 SR-1 有新回复：Damaged box"
+    assert "我们的服务团队已回复您的请求 SR-1（Damaged box）：" in text
+    assert "We send a new one." in text  # the reply itself is the service team's own words
