@@ -14,12 +14,13 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Date, Integer, Select, and_, bindparam, func, not_, or_, select, true
+from sqlalchemy import Date, Integer, Select, Table, and_, bindparam, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
 from internal import config as settings
+from internal.db import execute, insert_after_reads, read_memo
 from internal.models import DisclosureRecord, Site, utcnow
 from policies import versions
 from policies.datasets import DATASETS, Dataset, time_bucket
@@ -28,6 +29,9 @@ from policies.language import PolicyInvalid
 from policies.resolve import Resolution, explain, resolve
 from policies.transforms import Aggregate, Context, column
 from policies.versions import ActiveVersion
+
+#: The disclosure ledger's table: records are inserted as rows, not built as ORM objects.
+LEDGER = cast(Table, DisclosureRecord.__table__)
 
 CHANNELS = ("web", "export", "api", "email")
 MAX_PAGE = 500
@@ -133,7 +137,7 @@ def disclose(
         fetched = _rows_by_window(session, ds, key, build, params, after, size)
     else:
         statement = _statement((*key, "rows", after is not None), build)
-        fetched = list(session.execute(statement, params).mappings())
+        fetched = list(execute(session, statement, params).mappings())
     more = len(fetched) > size
     fetched = fetched[:size]
     ctx = _context(session, viewer, resolution)
@@ -184,7 +188,7 @@ def _rows_by_window(
     )
     fetched: list[Any] = []
     for values, last in _windows(session, ds, params, size, after[0] if after is not None else None):
-        fetched.extend(session.execute(rows, {**params, "window": values}).mappings())
+        fetched.extend(execute(session, rows, {**params, "window": values}).mappings())
         if len(fetched) > size or last:
             return fetched
     raise AssertionError("unreachable: the last window ends the loop")
@@ -231,18 +235,26 @@ def _windows(
     width = max(2, int(size * WINDOW_PER_ROW))
     statement = first
     while True:
-        values = list(session.scalars(statement, {**params, "width": width, "window_start": start}))
+        values = list(
+            execute(session, statement, {**params, "width": width, "window_start": start}).scalars()
+        )
         yield values or [None], len(values) < width
         start, statement, width = (values[-1] if values else start), following, width * 4
 
 
 def _active(session: Session) -> tuple[ActiveVersion, Any]:
+    memo = read_memo(session)  # a page that asks the gate five times looks the version up once
+    if memo is not None and "active_version" in memo:
+        found: tuple[ActiveVersion, Any] = memo["active_version"]
+        return found
     try:
         current = versions.active_version(session)
     except PolicyInvalid as invalid:
         raise PolicyUnavailable(f"the active sharing policy does not validate: {invalid}") from invalid
     if current is None:
         raise PolicyUnavailable("no sharing policy is active")
+    if memo is not None:
+        memo["active_version"] = current
     return current
 
 
@@ -351,7 +363,7 @@ def count(
             statement = _statement(
                 (*key, "count"), lambda: select(func.count()).select_from(query.subquery())
             )
-            rows = session.scalar(statement, params) or 0
+            rows = execute(session, statement, params).scalar() or 0
     _record(session, viewer, ds, channel, (), (), None, version, counted=rows)
     return Count(ds.name, rows, f"version {version.number}")
 
@@ -496,7 +508,7 @@ def _groups(
         )
 
     statement = _statement((*key, "groups", aggregate, time, tuple(measures), dialect), build)
-    fetched = session.execute(statement, params).mappings()
+    fetched = execute(session, statement, params).mappings()
     # The subject columns this result carries, looked up once rather than per row.
     present = set(fetched.keys())
     subject_columns = [
@@ -564,13 +576,20 @@ def _subjects(ds: Dataset, rows: Sequence[Mapping[Any, Any]]) -> set[tuple[str, 
 
 
 _secret: list[bytes] = []
+_REGIONS = select(Site.code, Site.region)
 
 
 def _context(session: Session, viewer: Viewer, resolution: Resolution) -> Context:
     kinds = {t.transform.kind for t in resolution.fields.values()}
     regions: dict[str, str] = {}
     if "generalize" in kinds:
-        regions = dict(session.execute(select(Site.code, Site.region)).all())
+        memo = read_memo(session)
+        if memo is not None and "regions" in memo:
+            regions = memo["regions"]
+        else:
+            regions = {str(row.code): str(row.region) for row in execute(session, _REGIONS)}
+            if memo is not None:
+                memo["regions"] = regions
     if "pseudonymize" in kinds and not _secret:
         _secret.append(str(settings.load()["SECRET_KEY"]).encode())
     return Context(
@@ -662,23 +681,25 @@ def _record(
     notes: tuple[Explanation, ...] = (),
 ) -> Disclosure:
     """One ledger record per disclosure, whatever the number of rows: one insert (its subjects ride in it)."""
-    session.add(
-        DisclosureRecord(
-            at=utcnow(),
-            account_id=viewer.account_id,
-            partner_id=viewer.partner_id,
-            channel=channel,
-            dataset=ds.name,
-            policy_version_id=version.id,
-            policy_hash=version.content_hash,
-            row_keys=keys or [],
+    insert_after_reads(
+        session,
+        LEDGER,
+        {
+            "at": utcnow(),
+            "account_id": viewer.account_id,
+            "partner_id": viewer.partner_id,
+            "channel": channel,
+            "dataset": ds.name,
+            "policy_version_id": version.id,
+            "policy_hash": version.content_hash,
+            "row_keys": keys or [],
             # A count disclosed a figure, not rows: it is recorded as such.
-            fields={"*": "count"} if counted is not None else {c.name: c.treatment for c in columns},
-            row_count=len(rows) if counted is None else counted,
-            subjects=[list(pair) for pair in sorted(subjects or ())],
-        )
+            "fields": {"*": "count"} if counted is not None else {c.name: c.treatment for c in columns},
+            "row_count": len(rows) if counted is None else counted,
+            "subjects": [list(pair) for pair in sorted(subjects or ())],
+        },
     )
-    # Not flushed here: a page's records are written at its end, after its reads (internal/db.py).
+    # In a page's read phase the record is written at its end, after its reads (internal/db.py).
     shown = {c.name for c in columns}
     hidden = tuple(
         (name, "not shared under your sharing agreement") for name in ds.fields if name not in shown

@@ -125,7 +125,7 @@ def active_version(session: Session) -> tuple[ActiveVersion, PolicyDocument] | N
     """The active version and its parsed document, or None: one small query; the document is read and
     parsed once per content hash.
     """
-    row = session.execute(_ACTIVE).first()
+    row = session.connection().execute(_ACTIVE).first()  # the Core path: asked on every page
     if row is None:
         return None
     doc = _parsed.get(row.content_hash)

@@ -44,7 +44,7 @@ from internal import config as settings
 from internal import db as transactions
 from internal.db import make_engine, make_session_factory
 from internal.web import explanations
-from internal.web.formats import init_formats
+from internal.web.formats import PortalEnvironment, init_formats, translated
 
 HERE = Path(__file__).resolve().parent
 TRANSLATIONS = HERE / "translations"
@@ -66,6 +66,7 @@ web = Blueprint(
 
 def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | None = None) -> None:
     """Configure ``app`` for ``audience`` ("extranet" or "console") on the shared foundations."""
+    app.jinja_environment = PortalEnvironment  # before anything makes the app's Jinja environment
     config = settings.load(config_override)
     app.config.update(config)
     app.config.update(
@@ -392,7 +393,7 @@ STATUS_LABELS = {
 
 def status_label(value: object) -> object:
     key = str(getattr(value, "value", value))
-    return STATUS_LABELS.get(key, key)
+    return translated(STATUS_LABELS.get(key, key))
 
 
 # -- errors ----------------------------------------------------------------------------------------
