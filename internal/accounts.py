@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -54,7 +55,13 @@ class SignInRefused(Exception):
 
 
 class PasswordRejected(Exception):
-    """A new password, or the current one given to change it, is not acceptable; the message says why."""
+    """A new password, or the current one given to change it, is not acceptable; the message says why
+    (in the reader's language when shown), and ``code`` says which check refused it.
+    """
+
+    def __init__(self, message: object, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class NotAMember(Exception):
@@ -349,20 +356,20 @@ def end_all_sessions(session: Session, account_id: int) -> int:
 
 def check_new_password(password: str, *, email: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordRejected(f"at least {MIN_PASSWORD_LENGTH} characters")
+        raise PasswordRejected(_l("at least %(n)d characters", n=MIN_PASSWORD_LENGTH), "too_short")
     if password.strip().lower() == normalize_email(email) or password.lower() in normalize_email(email):
-        raise PasswordRejected("must not be your e-mail address")
+        raise PasswordRejected(_l("must not be your e-mail address"), "is_email")
 
 
 def change_password(session: Session, token: str, current: str, new: str) -> str:
     """Change the password of the session's account; every session ends and a fresh one is returned."""
     row = _session_row(session, token)
     if row is None:
-        raise PasswordRejected("session ended")
+        raise PasswordRejected(_l("session ended"), "session_ended")
     account = session.get(Account, row.account_id)
     assert account is not None
     if not verify_password(account.password_hash, current):
-        raise PasswordRejected("current password is wrong")
+        raise PasswordRejected(_l("current password is wrong"), "wrong_current")
     check_new_password(new, email=account.email)
     account.password_hash = hash_password(new)
     account.password_changed_at = utcnow()
@@ -424,12 +431,14 @@ class Recipient:
     partner_code: str
     partner_kind: str
     groups: frozenset[str]
+    #: The language the account saved (None: the default, English); e-mails are written in it.
+    locale: str | None = None
 
 
 def partner_recipients(session: Session, partner_id: int) -> tuple[Recipient, ...]:
     """The active users of an active partner (accounts without a password yet are skipped)."""
     rows = session.execute(
-        select(Account.id, Account.email, Account.name, Partner.code, Partner.kind)
+        select(Account.id, Account.email, Account.name, Partner.code, Partner.kind, Account.locale)
         .join(Membership, Membership.account_id == Account.id)
         .join(Partner, Partner.id == Membership.partner_id)
         .where(
@@ -448,7 +457,7 @@ def partner_recipients(session: Session, partner_id: int) -> tuple[Recipient, ..
             .where(partner_group_member.c.partner_id == partner_id)
         )
     )
-    return tuple(Recipient(r.id, r.email, r.name, r.code, r.kind.value, groups) for r in rows)
+    return tuple(Recipient(r.id, r.email, r.name, r.code, r.kind.value, groups, r.locale) for r in rows)
 
 
 # -- sign-in history and open sessions -------------------------------------------------------------

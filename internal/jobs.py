@@ -20,14 +20,15 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import worker_init
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from internal import config as settings
 from internal import invitations, mail
 from internal.accounts import token_hash
 from internal.db import begin_writing, make_engine, make_session_factory
-from internal.models import Invitation, MembershipRole, utcnow
+from internal.languages import Language
+from internal.models import Account, Invitation, MembershipRole, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -219,18 +220,35 @@ def send_invitation(invitation_id: int, token: str) -> bool:
             return False
         link = f"{config['EXTRANET_URL'].rstrip('/')}/invitation/{token}"
         partner = invitation.partner
+        lang = Language(_invitation_locale(session, invitation))
         mail.send(
             config,
             to=invitation.email,
-            subject=f"You are invited to the partner portal for {partner.name}",
-            text=(
-                f"Hello,\n\nYou have been invited to join {partner.name} ({partner.code}) on our partner "
-                f"portal.\n\nAccept the invitation and choose your password here:\n{link}\n\n"
-                f"The link works once and expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC.\n"
+            subject=lang.gettext(
+                "You are invited to the partner portal for %(partner)s", partner=partner.name
+            ),
+            text=lang.gettext(
+                "Hello,\n\nYou have been invited to join %(partner)s (%(code)s) on our partner portal.\n\n"
+                "Accept the invitation and choose your password here:\n%(link)s\n\n"
+                "The link works once and expires on %(expires)s UTC.\n",
+                partner=partner.name,
+                code=partner.code,
+                link=link,
+                expires=f"{invitation.expires_at:%Y-%m-%d %H:%M}",
             ),
         )
         invitation.sent_at = utcnow()
     return True
+
+
+def _invitation_locale(session: Session, invitation: Invitation) -> str | None:
+    """The invitee's saved language when they have an account already, else the inviting person's."""
+    invitee = session.scalar(
+        select(Account.locale).where(func.lower(Account.email) == invitation.email.lower())
+    )
+    if invitee or invitation.invited_by_id is None:
+        return invitee
+    return session.scalar(select(Account.locale).where(Account.id == invitation.invited_by_id))
 
 
 @celery_app.task(name=SEND_MAIL, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

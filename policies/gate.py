@@ -24,6 +24,7 @@ from internal.db import execute, insert_after_reads, read_memo
 from internal.models import DisclosureRecord, Site, utcnow
 from policies import versions
 from policies.datasets import DATASETS, Dataset, time_bucket
+from policies.explanations import Explanation, explanations
 from policies.language import PolicyInvalid
 from policies.resolve import Resolution, explain, resolve
 from policies.transforms import Aggregate, Context, column
@@ -86,6 +87,8 @@ class Disclosure:
     next_page: str | None
     #: The dataset's fields this viewer is not shown, with why ("no rule shares it").
     hidden: tuple[tuple[str, str], ...] = ()
+    #: What the viewer's agreement does to these rows, as codes the web layer words (empty: nothing).
+    notes: tuple[Explanation, ...] = ()
 
 
 def disclose(
@@ -110,7 +113,7 @@ def disclose(
         resolution = resolution.grouped(group)
     visible = [name for name in ds.fields if name in resolution.fields]
     if not visible or not resolution.row_scopes:
-        return _record(session, viewer, ds, channel, (), (), None, version)
+        return _record(session, viewer, ds, channel, (), (), None, version, notes=explanations(resolution))
     key, query, params = _scoped(ds, viewer, resolution, filters)
     if resolution.aggregate is not None:
         scoped = (key, query, params)
@@ -143,7 +146,17 @@ def disclose(
     subjects = _subjects(ds, fetched)
     cursor = _encode_cursor(ds, dict(fetched[-1])) if more else None
     return _record(
-        session, viewer, ds, channel, rows, _columns(ds, resolution, version), cursor, version, keys, subjects
+        session,
+        viewer,
+        ds,
+        channel,
+        rows,
+        _columns(ds, resolution, version),
+        cursor,
+        version,
+        keys,
+        subjects,
+        notes=explanations(resolution),
     )
 
 
@@ -444,7 +457,17 @@ def _disclose_groups(
     more = offset + size < len(merged)
     cursor = _pack({"offset": offset + size}) if more else None
     return _record(
-        session, viewer, ds, channel, rows, _columns(ds, resolution, version), cursor, version, keys, subjects
+        session,
+        viewer,
+        ds,
+        channel,
+        rows,
+        _columns(ds, resolution, version),
+        cursor,
+        version,
+        keys,
+        subjects,
+        notes=explanations(resolution),
     )
 
 
@@ -655,6 +678,7 @@ def _record(
     keys: list[list[Any]] | None = None,
     subjects: set[tuple[str, str]] | None = None,
     counted: int | None = None,
+    notes: tuple[Explanation, ...] = (),
 ) -> Disclosure:
     """One ledger record per disclosure, whatever the number of rows: one insert (its subjects ride in it)."""
     insert_after_reads(
@@ -680,7 +704,7 @@ def _record(
     hidden = tuple(
         (name, "not shared under your sharing agreement") for name in ds.fields if name not in shown
     )
-    return Disclosure(ds.name, rows, columns, f"version {version.number}", cursor, hidden)
+    return Disclosure(ds.name, rows, columns, f"version {version.number}", cursor, hidden, notes)
 
 
 def _plain(value: Any) -> Any:

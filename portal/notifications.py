@@ -18,6 +18,7 @@ import policies
 from internal import mail, purchasing
 from internal.accounts import partner_recipients
 from internal.jobs import celery_app, current_config, run_on_schedule, task_session
+from internal.languages import Language
 
 NOTIFY_PURCHASE_ORDER = "portal.notify_purchase_order"
 NOTIFY_FORECAST_PUBLISHED = "portal.notify_forecast_published"
@@ -36,17 +37,29 @@ def _viewer(recipient: Any, partner_id: int) -> policies.Viewer:
     )
 
 
-def _purchase_order_text(order: Any, lines: tuple[Any, ...], link: str, change: str) -> tuple[str, str]:
+def _purchase_order_text(
+    order: Any, lines: tuple[Any, ...], link: str, change: str, lang: Language
+) -> tuple[str, str]:
     number = order["number"]
-    subject = f"New purchase order {number}" if change == "new" else f"Purchase order {number} changed"
+    subject = (
+        lang.gettext("New purchase order %(number)s", number=number)
+        if change == "new"
+        else lang.gettext("Purchase order %(number)s changed", number=number)
+    )
     rows = "\n".join(
-        f"  {ln['line_no']:>3}  {ln['sku']:<14} {ln['qty']:>12} {ln['uom']:<4} need by {ln['need_by']}"
+        f"  {ln['line_no']:>3}  {ln['sku']:<14} {ln['qty']:>12} {ln['uom']:<4} "
+        + lang.gettext("need by %(date)s", date=ln["need_by"])
         for ln in lines
     )
-    text = (
-        f"{subject}.\n\nOrder date: {order['order_date']}\nDeliver to: {order['deliver_to']}\n"
-        f"Revision: {order['revision']}\n\nLines:\n{rows}\n\n"
-        f"Please acknowledge each line in the partner portal:\n{link}\n"
+    text = lang.gettext(
+        "%(subject)s.\n\nOrder date: %(date)s\nDeliver to: %(site)s\nRevision: %(revision)s\n\n"
+        "Lines:\n%(lines)s\n\nPlease acknowledge each line in the partner portal:\n%(link)s\n",
+        subject=subject,
+        date=order["order_date"],
+        site=order["deliver_to"],
+        revision=order["revision"],
+        lines=rows,
+        link=link,
     )
     return subject, text
 
@@ -72,7 +85,8 @@ def send_purchase_order_notice(
             page=policies.Page(size=500),
         )
         link = f"{config['EXTRANET_URL'].rstrip('/')}/supplier/purchase-orders/{po_number}"
-        subject, text = _purchase_order_text(header.rows[0], lines.rows, link, change)
+        lang = Language(recipient.locale)
+        subject, text = _purchase_order_text(header.rows[0], lines.rows, link, change, lang)
         mail.send(config, to=recipient.email, subject=subject, text=text)
         sent += 1
     return sent
@@ -91,9 +105,9 @@ def _number(value: Any) -> str:
     return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
 
 
-def _forecast_text(rows: tuple[Any, ...], more: bool, link: str) -> tuple[str, str]:
+def _forecast_text(rows: tuple[Any, ...], more: bool, link: str, lang: Language) -> tuple[str, str]:
     first = rows[0]
-    subject = f"Demand plan version {first['plan_version']} is published"
+    subject = lang.gettext("Demand plan version %(version)s is published", version=first["plan_version"])
     quantities = "qty" in first and "previous_qty" in first
     changed = sorted(
         (r for r in rows if quantities and r["previous_qty"] is not None and r["qty"] != r["previous_qty"]),
@@ -101,15 +115,37 @@ def _forecast_text(rows: tuple[Any, ...], more: bool, link: str) -> tuple[str, s
         reverse=True,
     )
     lines = "\n".join(
-        f"  {r['sku']:<14} {r['site']:<6} week of {r['week']}: {_number(r['qty'])} {r['uom']}"
-        f" (was {_number(r['previous_qty'])})"
+        f"  {r['sku']:<14} {r['site']:<6} "
+        + lang.gettext(
+            "week of %(week)s: %(qty)s %(uom)s (was %(previous)s)",
+            week=r["week"],
+            qty=_number(r["qty"]),
+            uom=r["uom"],
+            previous=_number(r["previous_qty"]),
+        )
         for r in changed[:15]
     )
+    items = len({r["sku"] for r in rows})
     text = (
-        f"{subject}, with demand for {len({r['sku'] for r in rows})}"
-        f"{' or more' if more else ''} of the items you supply.\n\n"
-        + (f"The largest changes since the previous version:\n{lines}\n\n" if changed else "")
-        + f"Read the forecast and commit to it in the partner portal:\n{link}\n"
+        (
+            lang.gettext(
+                "%(subject)s, with demand for %(n)s or more of the items you supply.",
+                subject=subject,
+                n=items,
+            )
+            if more
+            else lang.gettext(
+                "%(subject)s, with demand for %(n)s of the items you supply.", subject=subject, n=items
+            )
+        )
+        + "\n\n"
+        + (
+            lang.gettext("The largest changes since the previous version:\n%(lines)s", lines=lines) + "\n\n"
+            if changed
+            else ""
+        )
+        + lang.gettext("Read the forecast and commit to it in the partner portal:\n%(link)s", link=link)
+        + "\n"
     )
     return subject, text
 
@@ -123,7 +159,8 @@ def send_forecast_notice(session: Session, config: dict[str, Any], *, partner_id
         if not demand.rows:
             continue
         link = f"{config['EXTRANET_URL'].rstrip('/')}/supplier/forecast"
-        subject, text = _forecast_text(demand.rows, demand.next_page is not None, link)
+        lang = Language(recipient.locale)
+        subject, text = _forecast_text(demand.rows, demand.next_page is not None, link, lang)
         mail.send(config, to=recipient.email, subject=subject, text=text)
         sent += 1
     return sent
@@ -172,11 +209,17 @@ def _sweep_schedule(config: Mapping[str, Any]) -> dict[str, Any]:
 run_on_schedule(_sweep_schedule)
 
 
-def _service_reply_text(req: Any, reply: Any, link: str) -> tuple[str, str]:
-    subject = f"Reply to your service request {req['number']}: {req['subject']}"
-    text = (
-        f"Our service team answered your request {req['number']} ({req['subject']}):\n\n"
-        f"{reply['body']}\n\nRead the whole conversation and answer in the partner portal:\n{link}\n"
+def _service_reply_text(req: Any, reply: Any, link: str, lang: Language) -> tuple[str, str]:
+    subject = lang.gettext(
+        "Reply to your service request %(number)s: %(subject)s", number=req["number"], subject=req["subject"]
+    )
+    text = lang.gettext(
+        "Our service team answered your request %(number)s (%(subject)s):\n\n%(body)s\n\n"
+        "Read the whole conversation and answer in the partner portal:\n%(link)s\n",
+        number=req["number"],
+        subject=req["subject"],
+        body=reply["body"],
+        link=link,
     )
     return subject, text
 
@@ -203,7 +246,7 @@ def send_service_reply_notice(
         if not header.rows or not replies:
             continue  # nothing this partner may see: no e-mail rather than an empty one
         link = f"{config['EXTRANET_URL'].rstrip('/')}/customer/service-requests/{request_number}"
-        subject, text = _service_reply_text(header.rows[0], replies[-1], link)
+        subject, text = _service_reply_text(header.rows[0], replies[-1], link, Language(recipient.locale))
         mail.send(config, to=recipient.email, subject=subject, text=text)
         sent += 1
     return sent

@@ -43,6 +43,7 @@ from internal import accounts, jobs
 from internal import config as settings
 from internal import db as transactions
 from internal.db import make_engine, make_session_factory
+from internal.web import explanations
 from internal.web.formats import PortalEnvironment, init_formats, translated
 
 HERE = Path(__file__).resolve().parent
@@ -122,6 +123,10 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
     _register_errors(app)
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES, current_locale=current_locale, status_label=status_label
+    )
+    # The gate's explanations and band labels, worded in the reader's language (_explained.html).
+    app.jinja_env.globals.update(
+        explanation_sentences=explanations.sentences, band_label=explanations.band_label
     )
 
 

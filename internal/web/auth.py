@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from internal import accounts, two_factor
 from internal.models import Account
-from internal.web import db_session, limiter, local_target
+from internal.web import db_session, limiter, local_target, select_locale
 from internal.web.account import register_account_views
 from internal.web.forms import LoginForm, PasswordChangeForm, TwoFactorCodeForm
 
@@ -54,6 +54,12 @@ def complete_sign_in(account: Account, method: str, target: str | None) -> Respo
         address=_address(),
         user_agent=request.user_agent.string,
     )
+    if not account.locale:
+        # A first sign-in from a browser in another language than the default keeps that language, so
+        # e-mails sent later (by tasks with no browser to ask) are written in it too.
+        chosen = select_locale()
+        if chosen != current_app.config["BABEL_DEFAULT_LOCALE"]:
+            accounts.set_locale(db, account.id, chosen)
     _sign_in(token)
     return redirect(target or url_for("index"))
 
@@ -160,13 +166,12 @@ def make_auth_blueprint() -> Blueprint:
                     db_session(), current_user.token, form.current.data or "", form.new.data or ""
                 )
             except accounts.PasswordRejected as rejected:
-                reason = str(rejected)
-                if reason == "current password is wrong":
+                if rejected.code == "wrong_current":
                     form.current.errors = [_("The current password is wrong.")]
-                elif reason == "must not be your e-mail address":
+                elif rejected.code == "is_email":
                     form.new.errors = [_("The new password must not be your e-mail address.")]
                 else:
-                    form.new.errors = [_("Choose another password: %(reason)s.", reason=reason)]
+                    form.new.errors = [_("Choose another password: %(reason)s.", reason=str(rejected))]
                 return render_template("auth/password.html", form=form), 400
             _sign_in(token)
             flash(_("Your password was changed. Every other session has been signed out."), "success")

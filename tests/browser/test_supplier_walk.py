@@ -44,7 +44,8 @@ def test_a_supplier_plans_acknowledges_ships_and_exports(page: Page, servers):
     expect(page.locator("#forecast-chart")).to_have_attribute("data-drawn", "yes")
     page.get_by_test_id("main-nav").get_by_role("link", name="Inventory", exact=True).click()
     expect(page.get_by_test_id("inventory-table").locator("tbody tr").first).to_be_visible()
-    expect(page.get_by_test_id("why")).to_contain_text("What your sharing agreement (version")
+    # The strategic supplier sees every stock figure exactly: nothing to explain, so no box.
+    expect(page.get_by_test_id("explained")).to_have_count(0)
 
     # Acknowledge an open purchase order: accept every line but one, propose another quantity there.
     page.get_by_test_id("main-nav").get_by_role("link", name="Supplier workspace", exact=True).click()

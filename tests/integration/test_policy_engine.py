@@ -172,12 +172,15 @@ def test_the_inventory_page_shows_each_supplier_its_own_precision_and_why(sessio
     sign_in(client, "u@sup982.example.com")
     page = client.get("/supplier/inventory").get_data(as_text=True)
     table = page.split('data-testid="inventory-table"')[1].split("</table>")[0]
-    assert "<td>high</td>" in table  # 1234 on hand, banded
+    assert '<td><span data-band="high">high</span></td>' in table  # 1234 on hand, banded
     assert "1,234" not in table
     assert "Safety stock" not in table
-    why = page.split('data-testid="why"')[1]
-    assert "On hand: on_hand shown as out / low / ok / high by rule suppliers-inventory, version 1." in why
-    assert "Safety stock: not shared under your sharing agreement." in why
+    why = page.split('data-testid="explained"')[1]
+    assert (
+        "On hand is shown as a band: out of stock up to 0, low over 0 up to 100, ok over 100 up to 1,000, "
+        "and high over 1,000."
+    ) in why
+    assert "On order and safety stock are not shared with you." in why
     with client.get("/supplier/inventory.csv") as exported:
         lines = exported.data.decode("utf-8-sig").splitlines()
     assert lines[0] == "sku,item,uom,site,on_hand,days_of_supply,as_of"
@@ -188,6 +191,7 @@ def test_the_inventory_page_shows_each_supplier_its_own_precision_and_why(sessio
     table = client.get("/supplier/inventory").get_data(as_text=True).split('data-testid="inventory-table"')[1]
     assert "<td>1,234</td>" in table
     assert "<td>200</td>" in table  # safety stock, shared exactly with the strategic supplier
+    assert 'data-testid="explained"' not in table  # everything exact: nothing to explain
 
 
 def test_the_ledger_answers_what_a_partner_saw_about_an_item_and_under_which_version(session, shared_item):

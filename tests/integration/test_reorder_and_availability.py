@@ -109,6 +109,9 @@ def test_availability_is_banded_for_bought_items_with_lead_time_and_explanation(
     assert 'data-band="available">In stock' in table
     assert "500" not in table
     assert "21 days" in table
-    why = page.split('data-testid="why"')[1]
-    assert "Why can&#39;t I see everything?" in why or "Why can't I see everything?" in why
-    assert "Available: available shown as none / limited / available by rule customers-availability" in why
+    why = page.split('data-testid="explained"')[1]
+    assert "What your sharing agreement lets you see" in why
+    assert (
+        "Availability is shown as a band: on request up to 0, limited over 0 up to 20, and in stock over 20."
+        in why
+    )
