@@ -1,0 +1,23 @@
+// Stacked-card tables (.table-stack, see portal.css): each body cell learns its column's header as
+// data-label, which the phone layout shows before the value. No inline script: the CSP forbids it.
+(function () {
+  for (const table of document.querySelectorAll("table.table-stack")) {
+    const headRow = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    if (!headRow) continue;
+    const labels = [];
+    for (const th of headRow.cells) {
+      for (let n = 0; n < th.colSpan; n++) labels.push(th.dataset.label || th.textContent.trim());
+    }
+    for (const body of [...table.tBodies, ...(table.tFoot ? [table.tFoot] : [])]) {
+      for (const row of body.rows) {
+        let column = 0;
+        for (const cell of row.cells) {
+          if (cell.colSpan === 1 && !cell.hasAttribute("data-label") && labels[column]) {
+            cell.dataset.label = labels[column];
+          }
+          column += cell.colSpan;
+        }
+      }
+    }
+  }
+})();
