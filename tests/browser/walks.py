@@ -21,6 +21,8 @@ class Stop:
     detail: str | None = None
     #: Also shown by `make screenshots` (the main pages of each app).
     main: bool = False
+    #: A form page: also send its first form in <main> empty, to check the page that shows the errors.
+    send_empty: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,11 @@ def _supplier_stops(*, with_ship_notice_form: bool) -> tuple[Stop, ...]:
     return tuple(stops)
 
 
-ACCOUNT_STOPS = (Stop("/account", main=True), Stop("/account/password"), Stop("/account/two-factor"))
+ACCOUNT_STOPS = (
+    Stop("/account", main=True),
+    Stop("/account/password", send_empty=True),
+    Stop("/account/two-factor"),
+)
 
 CUSTOMER_STOPS = (
     Stop("/customer/", main=True),
@@ -63,7 +69,7 @@ CUSTOMER_STOPS = (
         detail="[data-testid=request-table] a[href*='/customer/service-requests/']",
         main=True,
     ),
-    Stop("/customer/service-requests/new"),
+    Stop("/customer/service-requests/new", send_empty=True),
     Stop("/customer/availability", main=True),
 )
 
@@ -161,6 +167,10 @@ def pages_of(page: Page, base: str, walk: Walk, *, main_only: bool = False):
             seen.add(path)
             page.goto(f"{base}{path}")
             yield path
+            if path == stop.path and stop.send_empty:
+                with page.expect_navigation():
+                    page.locator("main form[method=post] [type=submit]").first.click()
+                yield f"{path} (sent empty)"
             if path == stop.path and stop.detail:
                 link = page.locator(stop.detail).first
                 if link.count():

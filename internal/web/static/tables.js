@@ -1,6 +1,10 @@
 // Stacked-card tables (.table-stack, see portal.css): each body cell learns its column's header as
 // data-label, which the phone layout shows before the value. No inline script: the CSP forbids it.
 (function () {
+  // Every table: header cells say what they head (a column in the head, a row elsewhere).
+  for (const th of document.querySelectorAll("table th:not([scope])")) {
+    th.scope = th.closest("thead") ? "col" : "row";
+  }
   for (const table of document.querySelectorAll("table.table-stack")) {
     const headRow = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
     if (!headRow) continue;
