@@ -6,6 +6,16 @@
     th.scope = th.closest("thead") ? "col" : "row";
   }
   for (const table of document.querySelectorAll("table.table-stack")) {
+    // Cards are not laid out as a table: name the parts, so screen readers still read a table.
+    table.setAttribute("role", "table");
+    for (const group of table.querySelectorAll(":scope > thead, :scope > tbody, :scope > tfoot")) group.setAttribute("role", "rowgroup");
+    for (const row of table.rows) {
+      row.setAttribute("role", "row");
+      for (const cell of row.cells) {
+        const header = cell.tagName === "TH" ? (cell.scope === "row" ? "rowheader" : "columnheader") : "cell";
+        cell.setAttribute("role", header);
+      }
+    }
     const headRow = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
     if (!headRow) continue;
     const labels = [];
