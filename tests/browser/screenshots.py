@@ -7,6 +7,7 @@ Chromium through Playwright. Run: python -m tests.browser.screenshots [--out bui
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import subprocess
@@ -41,6 +42,7 @@ def demo_servers(folder: Path) -> Iterator[tuple[str, str]]:
     for args in (["db", "upgrade"], ["demo", "load", "--scale", "small"]):
         subprocess.run([cli, *args], env={**os.environ, "DATABASE_URL": url}, check=True, capture_output=True)
     config = {"DATABASE_URL": url, "SECRET_KEY": "screenshots", "RATELIMIT_ENABLED": False}
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     apps = (portal.create_app(config), internal.create_app(config))
     running = [make_server("127.0.0.1", 0, app, threaded=True) for app in apps]
     for server in running:

@@ -94,15 +94,24 @@ WALKS: tuple[Walk, ...] = (
         "signed-out-extranet",
         "extranet",
         None,
-        (Stop("/login", main=True), Stop("/password/forgot")),
+        (
+            Stop("/login", main=True),
+            Stop("/password/forgot"),
+            Stop("/password/reset/not-a-link"),
+            Stop("/invitation/not-an-invitation"),
+        ),
     ),
-    Walk("signed-out-console", "console", None, (Stop("/login"),)),
+    Walk("signed-out-console", "console", None, (Stop("/login"), Stop("/password/forgot"))),
     # The strategic supplier (SUP-001), as a plain user: every supplier page and the account pages.
     Walk(
         "supplier-user",
         "extranet",
         "supplier.user@example.com",
-        _supplier_stops(with_ship_notice_form=True) + ACCOUNT_STOPS,
+        (
+            *_supplier_stops(with_ship_notice_form=True),
+            *ACCOUNT_STOPS,
+            Stop("/supplier/purchase-orders/none"),  # the error page
+        ),
         partner=True,
     ),
     # The partner admin of SUP-001, working for SUP-002 (a supplier under a stricter policy).

@@ -22,7 +22,7 @@
     for (const th of headRow.cells) {
       for (let n = 0; n < th.colSpan; n++) labels.push(th.dataset.label || th.textContent.trim());
     }
-    for (const body of [...table.tBodies, ...(table.tFoot ? [table.tFoot] : [])]) {
+    for (const body of table.tBodies) {
       for (const row of body.rows) {
         let column = 0;
         for (const cell of row.cells) {
