@@ -75,7 +75,7 @@ def take(out: Path) -> list[Path]:
                     sign_in(page, base, walk.email)
                     if walk.switch_to:
                         switch_partner(page, walk.switch_to)
-                for path in pages_of(page, base, walk, main_only=True):
+                for path, _stop in pages_of(page, base, walk, main_only=True):
                     slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
                     for width, height in WIDTHS.items():
                         page.set_viewport_size({"width": width, "height": height})

@@ -111,9 +111,9 @@ def test_every_page_passes_axe_and_partner_pages_fit_a_phone(
     problems: list[str] = []
     too_wide: list[str] = []
     visited = []
-    for path in pages_of(page, base, walk):
+    for path, stop in pages_of(page, base, walk):
         visited.append(path)
-        assert page.locator("html").get_attribute("lang") == expected_lang, path
+        assert page.locator("html").get_attribute("lang") == (stop.lang or expected_lang), path
         # Evaluated through the debugging protocol, so the pages' CSP (no inline script) does not apply.
         page.evaluate(axe_source)
         for v in page.evaluate(RUN_AXE, AXE_TAGS):

@@ -23,6 +23,10 @@ class Stop:
     main: bool = False
     #: A form page: also send its first form in <main> empty, to check the page that shows the errors.
     send_empty: bool = False
+    #: CSS selector of what a page draws with script after loading, to wait for before checking it.
+    ready: str | None = None
+    #: The page's language when it has only one (the API reference is English for every reader).
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ WALKS: tuple[Walk, ...] = (
             Stop("/password/forgot"),
             Stop("/password/reset/not-a-link"),
             Stop("/invitation/not-an-invitation"),
+            Stop("/api/v1/reference", ready=".swagger-ui .opblock", lang="en"),
         ),
     ),
     Walk("signed-out-console", "console", None, (Stop("/login"), Stop("/password/forgot"))),
@@ -163,7 +168,7 @@ def switch_partner(page: Page, code: str) -> None:
 
 
 def pages_of(page: Page, base: str, walk: Walk, *, main_only: bool = False):
-    """Visit each stop of the walk (and its detail page), yielding each path once it has loaded."""
+    """Visit each stop of the walk (and its detail page), yielding (path, stop) once the page has loaded."""
     seen: set[str] = set()
     for stop in walk.stops:
         if main_only and not stop.main:
@@ -175,11 +180,13 @@ def pages_of(page: Page, base: str, walk: Walk, *, main_only: bool = False):
                 continue
             seen.add(path)
             page.goto(f"{base}{path}")
-            yield path
+            if path == stop.path and stop.ready:
+                page.wait_for_selector(stop.ready)
+            yield path, stop
             if path == stop.path and stop.send_empty:
                 with page.expect_navigation():
                     page.locator("main form[method=post] [type=submit]").first.click()
-                yield f"{path} (sent empty)"
+                yield f"{path} (sent empty)", stop
             if path == stop.path and stop.detail:
                 link = page.locator(stop.detail).first
                 if link.count():
