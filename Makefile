@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 VENDOR := internal/web/static/vendor
 TRANSLATIONS := internal/web/translations
 
-.PHONY: setup run test lint bench load translations-extract clean
+.PHONY: setup run test lint bench load screenshots translations-extract clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ load: setup
 	server=$$!; trap 'kill $$server 2>/dev/null; wait $$server 2>/dev/null || true' EXIT; \
 	for _ in $$(seq 60); do curl -fs 127.0.0.1:$(LOAD_PORT)/healthz >/dev/null && break; sleep 1; done; \
 	$(PORTAL) loadtest --host http://127.0.0.1:$(LOAD_PORT) --users 16 --seconds $(LOAD_SECONDS)
+
+# PNGs of the main pages of both apps at 1280 and 390 px, in English and Chinese, from a fresh small
+# demo served on loopback (build/ is not committed).
+SCREENSHOTS ?= build/screenshots
+screenshots: setup
+	$(BIN)/python -m tests.browser.screenshots --out $(SCREENSHOTS)
 
 translations-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot .

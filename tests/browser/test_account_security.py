@@ -91,6 +91,7 @@ def test_a_password_reset_by_email_then_a_sign_in_with_an_authenticator_code(pag
 
     sign_in(page, base, "a-new-browser-secret")
     expect(page.get_by_test_id("supplier-home")).to_be_visible()
+    page.get_by_test_id("user-menu").click()
     page.get_by_test_id("account").click()
     page.get_by_role("link", name=re.compile("Two-factor sign-in")).click()
     expect(page.get_by_test_id("qr")).to_be_visible()
@@ -99,6 +100,7 @@ def test_a_password_reset_by_email_then_a_sign_in_with_an_authenticator_code(pag
     page.get_by_test_id("confirm-two-factor").click()
     expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
     page.get_by_role("link", name="I have saved them").click()
+    page.get_by_test_id("user-menu").click()
     page.get_by_test_id("logout").click()
 
     sign_in(page, base, "a-new-browser-secret")
@@ -108,5 +110,6 @@ def test_a_password_reset_by_email_then_a_sign_in_with_an_authenticator_code(pag
     page.get_by_label("Code").fill(totp.at(time.time() + totp.interval))
     page.get_by_test_id("verify-code").click()
     expect(page.get_by_test_id("supplier-home")).to_be_visible()
+    page.get_by_test_id("user-menu").click()
     page.get_by_test_id("account").click()
     expect(page.get_by_test_id("sign-in-history")).to_contain_text("Password and authenticator code")

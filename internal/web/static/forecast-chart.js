@@ -12,7 +12,7 @@
         { type: "line", label: canvas.dataset.previousLabel, data: read("previous"), borderColor: "#6c757d", pointRadius: 2 },
       ],
     },
-    options: { animation: false, responsive: true, plugins: { legend: { position: "bottom" } } },
+    options: { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { position: "bottom" } } },
   });
   canvas.dataset.drawn = "yes";
 })();
