@@ -76,3 +76,16 @@ def first_page(dataset: str, *, size: int = 25, **filters: Any) -> policies.Disc
         )
     except policies.UnknownFilter:
         abort(400)
+
+
+def commit_terms(session: Any, who: policies.Viewer) -> dict[str, Any]:
+    """How ``who``'s forecast commits are judged, for ``planning.commit_forecast``, on every channel.
+
+    Within the weeks its policy shows the forecast, and against its share of the demand as it is shown
+    the demand and a commit's forecast: the figure its forecast page shows as "your share".
+    """
+    return {
+        "horizon_weeks": policies.horizon_weeks(session, who, "forecast"),
+        "demand_shown": policies.as_shown(session, who, "forecast", "qty"),
+        "as_shown": policies.as_shown(session, who, "forecast_commits", "forecast_qty"),
+    }

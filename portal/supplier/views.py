@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,9 +16,10 @@ from werkzeug.wrappers import Response
 import policies
 from internal import planning, purchasing, shipping
 from internal.web import db_session
-from portal.disclosure import count_of, one_or_404, page_of, require_side, viewer
-from portal.exports import export
+from portal.disclosure import commit_terms, count_of, one_or_404, page_of, require_side, viewer
+from portal.exports import FORMATS, every_row, export, send_table
 from portal.supplier.forms import LineAnswerForm, ShipNoticeForm
+from portal.supplier.months import month_weeks
 
 supplier = Blueprint("supplier", __name__, url_prefix="/supplier", template_folder="templates")
 
@@ -180,13 +182,15 @@ def _forecast_page(chosen: str, errors: list[Any] | None = None) -> str:
     site = request.args.get("site") or None
     filters = {"sku": sku} | ({"site": site} if site else {})
     monthly = request.args.get("buckets") == "month"
+    weekly = page_of("forecast", size=500, **filters) if sku else None
+    covered: dict[dt.date, tuple[int, int]] = {}
     if monthly:
-        # Monthly sums are for reading; commits stay weekly, so the weekly plan heads the page.
-        plan = page_of("forecast", size=1, **filters) if sku else None
+        # Monthly sums are for reading; commits stay weekly. A month the horizon cuts says so.
         demand = page_of("forecast", size=500, group=MONTHLY, **filters) if sku else None
+        covered = month_weeks(row["week"] for row in weekly.rows) if weekly else {}
         committed = {}
     else:
-        plan = demand = page_of("forecast", size=500, **filters) if sku else None
+        demand = weekly
         commits = page_of("forecast_commits", size=500, **filters) if sku else None
         committed = {(c["site"], c["week"]): c for c in commits.rows} if commits else {}
     return render_template(
@@ -194,15 +198,32 @@ def _forecast_page(chosen: str, errors: list[Any] | None = None) -> str:
         items=items,
         sku=sku,
         site=site,
-        plan=plan.rows[0] if plan and plan.rows else None,
+        plan=weekly.rows[0] if weekly and weekly.rows else None,
         monthly=monthly,
         demand=demand,
         committed=committed,
+        shares=_shares(weekly.rows) if weekly and not monthly else {},
+        covered=covered,
         # As plain text: a lazy message would be taken for safe HTML, with what the user typed inside.
         errors=[str(e) for e in (errors or [])[:MAX_ERRORS_SHOWN]],
         more_errors=max(0, len(errors or []) - MAX_ERRORS_SHOWN),
         today=dt.date.today(),  # noqa: DTZ011 - the supplier's calendar day decides what is frozen
     )
+
+
+def _shares(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, dt.date], Decimal | None]:
+    """(site, week) to the supplier's share of the week's demand: what its commit is measured against."""
+    parts: dict[tuple[str, dt.date], list[tuple[Any, Any]]] = {}
+    for row in rows:
+        parts.setdefault((row["site"], row["week"]), []).append((row["qty"], row["share_pct"]))
+    shown = policies.as_shown(db_session(), viewer(), "forecast_commits", "forecast_qty")
+    return {key: planning.supplier_share(week, shown) for key, week in parts.items()}
+
+
+@supplier.app_template_filter("plain_number")
+def plain_number(value: Decimal | None) -> str:
+    """A quantity as a form field holds it: no grouping separators, so it reads back as typed."""
+    return "" if value is None else format(value.normalize(), "f")
 
 
 #: Errors listed on the page; the rest are counted (each names its row, so the first ones say what to fix).
@@ -260,10 +281,8 @@ def _commit(entries: list[planning.CommitEntry], sku: str, target: str) -> Respo
             account_id=current_user.account_id,
             partner_id=current_user.active_membership.partner_id,
             entries=entries,
-            # Commits reach no further ahead than the forecast the policy shows this supplier.
-            horizon_weeks=policies.horizon_weeks(db, who, "forecast"),
-            # The flag is judged on the forecast as the supplier sees it, so it reveals nothing finer.
-            as_shown=policies.as_shown(db, who, "forecast_commits", "forecast_qty"),
+            # Within the forecast's horizon, flagged against the share the page shows: nothing finer.
+            **commit_terms(db, who),
         )
     except planning.CommitRefused as refused:
         return _forecast_page(sku, refused.errors), 400
@@ -281,8 +300,28 @@ def _commit(entries: list[planning.CommitEntry], sku: str, target: str) -> Respo
 
 @supplier.get("/forecast.<fmt>")
 def export_forecast(fmt: str) -> Response:
+    """The forecast with a commit and a comment column: edit the commits and upload the file back."""
+    if fmt not in FORMATS:
+        abort(404)
     filters = {k: v for k in ("sku", "site") if (v := request.args.get(k))}
-    return export("forecast", fmt, "forecast", **filters)
+    columns, rows = every_row("forecast", **filters)
+    _names, commits = every_row("forecast_commits", **filters)
+    committed = {(c["sku"], c["site"], c["week"]): c for c in commits}
+    table = [
+        [
+            *(row[name] for name in columns),
+            *_commit_cells(committed.get((row["sku"], row["site"], row["week"]))),
+        ]
+        for row in rows
+    ]
+    return send_table((*columns, planning.COMMIT_COLUMN, "comment"), table, fmt, "forecast")
+
+
+def _commit_cells(commit: Mapping[str, Any] | None) -> tuple[Any, Any]:
+    if commit is None:
+        return None, None
+    qty = commit.get("committed_qty")
+    return (qty.normalize() if isinstance(qty, Decimal) else qty), commit.get("comment")
 
 
 @supplier.get("/purchase-orders.<fmt>")

@@ -348,3 +348,42 @@ def test_the_demo_customer_has_ship_to_sites_overdue_invoices_and_a_request_awai
 
 def cus1_contact(s: Session) -> int:
     return s.scalars(select(Account.id).where(Account.email == "customer.user@example.com")).one()
+
+
+def test_the_seeded_commits_are_flagged_as_the_planning_service_flags_them(loaded):
+    """Each seeded commit, judged again by the service under the active policy, keeps its figure and flag."""
+    import policies
+    from internal import planning
+    from internal.models import Item, Site
+    from portal.disclosure import commit_terms
+
+    s = loaded.session
+    nested = s.begin_nested()
+    try:
+        checked = {}
+        for code, groups in (("SUP-001", {"suppliers", "strategic-suppliers"}), ("SUP-002", {"suppliers"})):
+            sup = partner(s, code)
+            who = policies.Viewer(None, sup.id, code, "supplier", frozenset(groups))
+            seeded = s.execute(
+                select(ForecastCommit, Item.sku, Site.code)
+                .join(Item, Item.id == ForecastCommit.item_id)
+                .join(Site, Site.id == ForecastCommit.site_id)
+                .where(ForecastCommit.supplier_id == sup.id)
+            ).all()
+            before = {c.id: (c.forecast_qty, c.status.value) for c, _sku, _site in seeded}
+            # A new comment makes each entry a change, so the service judges every one of them again.
+            entries = [
+                planning.CommitEntry(sku, site, c.week_start, c.committed_qty, "judged again")
+                for c, sku, site in seeded
+            ]
+            terms = commit_terms(s, who)
+            again = planning.commit_forecast(
+                s, account_id=cus1_contact(s), partner_id=sup.id, entries=entries, today=TODAY, **terms
+            )
+            assert {c.id: (c.forecast_qty, c.status.value) for c in again} == before
+            checked[code] = {status for _qty, status in before.values()}
+        # Both suppliers have commits, and the strategic one shows every kind of flag.
+        assert checked["SUP-001"] == {"ok", "shortfall", "surplus"}
+        assert checked["SUP-002"]
+    finally:
+        nested.rollback()

@@ -81,7 +81,8 @@ def test_the_flag_is_judged_on_the_forecast_as_shown_so_trial_commits_learn_noth
         session, plan, [CommitEntry("CP-961", "PL96", WEEKS[2], Decimal("1502"))], as_shown=rounded
     )
     assert stored.status.value == "shortfall"  # 1,502 < 1,503 (90% of 1,670), though >= 90% of 1,665
-    assert stored.forecast_qty == Decimal(1665)  # kept exact for the enterprise
+    # Stored as measured: the figure the supplier is shown as its share, so both sides read one basis.
+    assert stored.forecast_qty == Decimal(1670)
 
 
 def test_an_ordinary_supplier_sees_the_commit_measured_against_the_rounded_forecast(client, session, plan):
