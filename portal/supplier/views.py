@@ -321,7 +321,10 @@ def _commit_cells(commit: Mapping[str, Any] | None) -> tuple[Any, Any]:
     if commit is None:
         return None, None
     qty = commit.get("committed_qty")
-    return (qty.normalize() if isinstance(qty, Decimal) else qty), commit.get("comment")
+    if isinstance(qty, Decimal):  # 1000, not 1000.000 nor 1E+3: the cell reads as the supplier typed it
+        qty = qty.normalize()
+        qty = qty.quantize(Decimal(1)) if qty == qty.to_integral_value() else qty
+    return qty, commit.get("comment")
 
 
 @supplier.get("/purchase-orders.<fmt>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -97,6 +98,9 @@ def test_the_forecast_reads_in_monthly_buckets_summed_from_the_weeks(client, pla
         assert f"{100 * len(weeks)} EA" in row
         assert f"+{10 * len(weeks)}" in row
     assert 'id="forecast-chart"' in page
+    # The four weeks from November 23 cover two of November's five Mondays and two of December's four.
+    labels = re.findall(r'data-testid="month-label">([^<]*)<', page)
+    assert labels == ["November 2026 (2 of 5 weeks)", "December 2026 (2 of 4 weeks)"]
 
 
 def test_committing_weeks_flags_a_shortfall_for_both_sides(client, session, plan):
