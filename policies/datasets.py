@@ -235,6 +235,31 @@ _sn_fields: dict[str, Expr] = {
 }
 _sn_order = ((ShipNotice.ship_date, dt.date), (ShipNotice.id, int))
 
+#: A ship notice's lines: what was shipped against which purchase-order line.
+_snl_order_number = aliased(PurchaseOrder)
+_snl_fields: dict[str, Expr] = {
+    "notice_number": ShipNotice.number,
+    "order_number": _snl_order_number.number,
+    "line_no": PurchaseOrderLine.line_no,
+    "sku": Item.sku,
+    "item": Item.name,
+    "qty": ShipNoticeLine.qty,
+    "uom": Item.uom,
+}
+_snl_order = ((ShipNotice.id, int), (ShipNoticeLine.id, int))
+
+
+def _ship_notice_lines_base() -> Select[Any]:
+    return (
+        _select(_snl_fields, _snl_order)
+        .select_from(ShipNoticeLine)
+        .join(ShipNotice, ShipNotice.id == ShipNoticeLine.notice_id)
+        .join(PurchaseOrderLine, PurchaseOrderLine.id == ShipNoticeLine.po_line_id)
+        .join(_snl_order_number, _snl_order_number.id == PurchaseOrderLine.order_id)
+        .join(Item, Item.id == PurchaseOrderLine.item_id)
+    )
+
+
 # -- forecast: the published plan's demand for the items the viewer supplies, by item, site and week --
 _previous_plan = aliased(ForecastPlan)
 _previous_bucket = aliased(ForecastBucket)
@@ -805,6 +830,22 @@ DATASETS: dict[str, Dataset] = {
             filters={"number": ShipNotice.number},
             scopes={"own_documents": _own(ShipNotice.supplier_id)},
             subjects={"number": (DOCUMENT, None)},
+        ),
+        Dataset(
+            name="ship_notice_lines",
+            audience="supplier",
+            fields=_snl_fields,
+            key=("notice_number", "order_number", "line_no"),
+            base=_ship_notice_lines_base,
+            order=_snl_order,
+            filters={"notice_number": ShipNotice.number},
+            scopes={"own_documents": _own(ShipNotice.supplier_id)},
+            newest_first=False,
+            subjects={
+                "notice_number": (DOCUMENT, None),
+                "order_number": (DOCUMENT, None),
+                "sku": (ITEM, None),
+            },
         ),
         Dataset(
             name="forecast",

@@ -89,3 +89,11 @@ def commit_terms(session: Any, who: policies.Viewer) -> dict[str, Any]:
         "demand_shown": policies.as_shown(session, who, "forecast", "qty"),
         "as_shown": policies.as_shown(session, who, "forecast_commits", "forecast_qty"),
     }
+
+
+def is_shared(dataset: str) -> bool:
+    """Whether the active policy shows the partner any of ``dataset``: its page and link exist only then."""
+    try:
+        return policies.horizon_weeks(db_session(), viewer(), dataset) != 0
+    except policies.PolicyUnavailable:
+        return False  # the page itself says sharing is paused

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 import policies
 from internal import planning, purchasing, shipping
 from internal.web import db_session
-from portal.disclosure import commit_terms, count_of, one_or_404, page_of, require_side, viewer
+from portal.disclosure import commit_terms, count_of, is_shared, one_or_404, page_of, require_side, viewer
 from portal.exports import FORMATS, every_row, export, send_table
 from portal.supplier.forms import LineAnswerForm, ShipNoticeForm
 from portal.supplier.months import month_weeks
@@ -119,6 +119,15 @@ QTY_FIELD = re.compile(r"^qty-(?P<number>[^\s]+)-(?P<line>[0-9]{1,9})$")
 @supplier.get("/ship-notices")
 def ship_notices() -> str:
     return render_template("supplier/ship_notices.html", notices=page_of("ship_notices"))
+
+
+@supplier.get("/ship-notices/<number>")
+def ship_notice(number: str) -> str:
+    """One notice: what it covers, line by line, and the purchase orders it answers. Another's is 404."""
+    notice = one_or_404("ship_notices", number=number)
+    lines = page_of("ship_notice_lines", size=500, notice_number=number)
+    orders = sorted({line["order_number"] for line in lines.rows if line["order_number"]})
+    return render_template("supplier/ship_notice.html", notice=notice, lines=lines, orders=orders)
 
 
 @supplier.route("/ship-notices/new", methods=["GET", "POST"])
@@ -343,3 +352,32 @@ def inventory() -> str:
 @supplier.get("/inventory.<fmt>")
 def export_inventory(fmt: str) -> Response:
     return export("inventory", fmt, "inventory")
+
+
+#: Consumption summed per item and site, and per customer where the policy shows who drew it.
+CONSUMPTION_BY = ("sku", "item", "uom", "site", "customer")
+
+
+@supplier.get("/consumption")
+def consumption() -> str:
+    """What was used of the supplier's items, per week or month, as its agreement shows it; else 404."""
+    if not is_shared("consumption"):
+        abort(404)
+    monthly = request.args.get("buckets") == "month"
+    sku = request.args.get("sku") or None
+    used = page_of(
+        "consumption",
+        size=100,
+        group=policies.Aggregate(CONSUMPTION_BY, "month" if monthly else "week"),
+        **({"sku": sku} if sku else {}),
+    )
+    return render_template(
+        "supplier/consumption.html",
+        used=used,
+        items=page_of("supplied_items", size=500),
+        sku=sku or "",
+        # Weeks start on Monday: a period that does not is a month, the finest the agreement allows.
+        monthly=monthly or any(r["issued_on"].weekday() != 0 for r in used.rows if r.get("issued_on")),
+        asked_monthly=monthly,
+        shown={c.name for c in used.columns},
+    )
