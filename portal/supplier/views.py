@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -28,6 +29,14 @@ supplier = Blueprint("supplier", __name__, url_prefix="/supplier", template_fold
 @login_required
 def _only_suppliers() -> None:
     require_side("supplier")
+
+
+@supplier.context_processor
+def _month_format() -> dict[str, str]:
+    """The reader's pattern for a month of a year: "November 2026", "2026年11月"."""
+    locale = get_locale()
+    found = locale.datetime_skeletons.get("yMMMM") if locale is not None else None
+    return {"month_format": found.pattern if found is not None else "MMMM y"}
 
 
 #: Lines whose need-by date falls within this many days count as due to ship.

@@ -195,3 +195,12 @@ def test_the_home_page_counts_what_needs_attention(client, session, plan):
     assert 'data-testid="kpi-uncommitted">2<' in page
     assert 'data-testid="kpi-shortfalls">1<' in page
     assert "10 committed against 100" in page
+
+
+def test_a_partial_month_says_so_in_chinese_too(client, plan):
+    sign_in(client, "plan@sup971.example.com")
+    page = client.get(
+        "/supplier/forecast?sku=CP-971&buckets=month", headers={"Accept-Language": "zh-CN"}
+    ).get_data(as_text=True)
+    labels = re.findall(r'data-testid="month-label">([^<]*)<', page)
+    assert labels == ["2026年11月（5 周中的 2 周）", "2026年12月（4 周中的 2 周）"]
