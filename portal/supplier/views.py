@@ -325,13 +325,11 @@ def export_forecast(fmt: str) -> Response:
     columns, rows = every_row("forecast", **filters)
     _names, commits = every_row("forecast_commits", **filters)
     committed = {(c["sku"], c["site"], c["week"]): c for c in commits}
-    table = [
-        [
-            *(row[name] for name in columns),
-            *_commit_cells(committed.get((row["sku"], row["site"], row["week"]))),
-        ]
-        for row in rows
-    ]
+    table = []
+    for row in rows:
+        # A week in two rows (a derived plan's own part beside the item's) carries its commit once.
+        commit = committed.pop((row["sku"], row["site"], row["week"]), None)
+        table.append([*(row[name] for name in columns), *_commit_cells(commit)])
     return send_table((*columns, planning.COMMIT_COLUMN, "comment"), table, fmt, "forecast")
 
 
