@@ -15,7 +15,7 @@ import time
 from bisect import bisect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Table, bindparam, case, func, insert, select, text, update
@@ -58,6 +58,7 @@ from internal.models import (
     partner_group_member,
 )
 from internal.passwords import hash_password
+from internal.planning import classify, supplier_share
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the published password of the demo sign-ins
 #: Rows per bulk INSERT: large enough to amortise the round trip, small enough to stream.
@@ -1663,18 +1664,26 @@ class _Demo:
         commit_id = self.counter("forecast_commit")
         at = _at(start - dt.timedelta(days=1), 14)
         plant = {it.id: it.plant for it in self.items}
-        share = {(s.item.id, s.supplier): s.share / 100 for s in self.sources}
+        share = {(s.item.id, s.supplier): Decimal(s.share) for s in self.sources}
+        strategic = {self.suppliers[0].id}  # SUP-001 (n % 40 == 1 in build_partners)
         rows = []
         for item_id, supplier in self.commit_items.items():
+            # As the shipped default policy shows them: exact to strategic suppliers, to the nearest 10
+            # to the rest, the demand and the share alike (``planning.supplier_share``).
+            shown = None if supplier in strategic else _to_nearest_10
             for w in range(2, 8):  # weeks 0 and 1 are frozen
                 week = start + dt.timedelta(weeks=w)
                 demand = self.published_qty.get((item_id, week))
                 if not demand:
                     continue
-                # The supplier's share of the week's demand, as the planning service stores it.
-                forecast = (demand * share[(item_id, supplier)]).quantize(Decimal("0.001"))
-                status = rng.choice(("ok", "ok", "ok", "shortfall", "surplus"))
-                factor = {"ok": Decimal(1), "shortfall": Decimal("0.7"), "surplus": Decimal("1.15")}[status]
+                # The supplier's share of the week's demand as its forecast page shows it: what the
+                # planning service measures a commit against and stores with it.
+                shown_demand = shown(demand) if shown else demand
+                forecast = supplier_share([(shown_demand, share[(item_id, supplier)])], shown) or Decimal(0)
+                aim = rng.choice(("ok", "ok", "ok", "shortfall", "surplus"))
+                factor = {"ok": Decimal(1), "shortfall": Decimal("0.7"), "surplus": Decimal("1.15")}[aim]
+                committed = (forecast * factor).quantize(Decimal(1))
+                status = classify(committed, forecast).value
                 rows.append(
                     {
                         "id": commit_id(),
@@ -1683,7 +1692,7 @@ class _Demo:
                         "item_id": item_id,
                         "site_id": plant[item_id],
                         "week_start": week,
-                        "committed_qty": (forecast * factor).quantize(Decimal(1)),
+                        "committed_qty": committed,
                         "forecast_qty": forecast,
                         "status": status,
                         "comment": COMMIT_COMMENTS[status],
@@ -1776,3 +1785,8 @@ def add_partner_sign_ins(session: Session, count: int) -> tuple[PartnerSignIn, .
         made.append(PartnerSignIn(email, partner.code, side))
     session.flush()
     return tuple(made)
+
+
+def _to_nearest_10(value: Decimal) -> Decimal:
+    """A quantity rounded to the nearest 10, as the default policy's ``round: {to: 10}`` shows it."""
+    return (value / 10).quantize(Decimal(1), ROUND_HALF_UP) * 10

@@ -13,7 +13,7 @@ import io
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -34,8 +34,13 @@ from internal.models import (
 from internal.partners import lock_partner_documents
 from internal.quantities import quantity_problem
 
+#: A commit further than this fraction below or above the supplier's share of demand is flagged.
 DEFAULT_TOLERANCE = Decimal("0.10")
 COLUMNS = ("sku", "site", "week", "qty", "comment")
+#: The forecast export's column for the commit: a file with it names the demand "qty" and the commit here.
+COMMIT_COLUMN = "commit"
+#: How the supplier is shown a figure under its sharing policy (``policies.as_shown``): rounded, say.
+Shown = Callable[[Decimal], Any]
 MAX_ROWS = 20_000
 #: Columns read from a spreadsheet row: the five a commit has, wherever they are among the first few.
 MAX_COLUMNS = 20
@@ -60,7 +65,32 @@ class CommitRefused(ValueError):
         self.errors = errors
 
 
+def supplier_share(parts: Iterable[tuple[Any, Any]], shown: Shown | None = None) -> Decimal | None:
+    """The supplier's share of one week's demand: the one figure a commit is measured against.
+
+    ``parts`` are (demand as the supplier is shown it, its share in percent) for the week's rows, usually
+    one (a derived plan's own part counts at 100). The sum is taken to whole units, then through
+    ``shown``, how the supplier is shown a commit's forecast (its policy may round it to 10). The
+    forecast page's "your share", the figure stored with a commit (the home page's "against"), uploads
+    and the demo's commits all come from here. None when no part is a number the supplier is shown.
+    """
+    numbers = [
+        Decimal(demand) * Decimal(pct) / 100
+        for demand, pct in parts
+        if isinstance(demand, Decimal | int) and pct is not None
+    ]
+    if not numbers:
+        return None
+    share = sum(numbers, Decimal(0)).quantize(Decimal(1), ROUND_HALF_UP)
+    value = shown(share) if shown is not None else share
+    return value if isinstance(value, Decimal) else share
+
+
 def classify(committed: Decimal, forecast: Decimal, tolerance: Decimal = DEFAULT_TOLERANCE) -> CommitStatus:
+    """Shortfall below the supplier's share by more than ``tolerance``, surplus above it, else ok.
+
+    ``forecast`` is the share from ``supplier_share``: every flag, wherever it is set, is this one.
+    """
     if committed < forecast * (1 - tolerance):
         return CommitStatus.shortfall
     if committed > forecast * (1 + tolerance):
@@ -128,16 +158,21 @@ def commit_forecast(
     tolerance: Decimal = DEFAULT_TOLERANCE,
     horizon_weeks: int | None = None,
     today: dt.date | None = None,
-    as_shown: Callable[[Decimal], Any] | None = None,
+    as_shown: Shown | None = None,
+    demand_shown: Shown | None = None,
 ) -> list[ForecastCommit]:
     """Store or revise commits against the published plan; all entries or none.
 
     A commit is taken only where the supplier is shown the demand: an item it supplies, at a site its
     source list covers, in a week the plan has demand for and, when its sharing policy limits the
     forecast to ``horizon_weeks`` from this week, within them. Anything else would let trial commits
-    read demand the policy hides. ``as_shown`` gives the expected quantity as the supplier is shown it
-    (rounded, say); the shortfall or surplus flag is judged against that, so trial commits cannot narrow
-    the figure down through the flag.
+    read demand the policy hides. Each commit is measured against ``supplier_share`` of the demand as
+    ``demand_shown`` shows it, passed through ``as_shown`` (how a commit's forecast is shown): the figure
+    the forecast page shows, so trial commits cannot narrow the demand down through the flag.
+
+    An entry equal to the stored commit (same quantity and comment) is left as it is: no revision, no
+    new flag, even in a frozen week. So saving one row, or uploading an exported file back, changes
+    nothing else. Returns the commit of every entry, in the entries' order.
     """
     lock_partner_documents(session, partner_id)
     entries = list(entries)
@@ -152,9 +187,9 @@ def commit_forecast(
     sites = dict(
         session.execute(select(Site.code, Site.id).where(Site.code.in_({e.site for e in entries}))).all()
     )
-    #: (item id, site id or None for every site) to the supplier's share of its demand (0 to 1).
+    #: (item id, site id or None for every site) to the supplier's share of its demand in percent.
     sources = {
-        (item_id, site_id): share / 100
+        (item_id, site_id): share
         for item_id, site_id, share in session.execute(
             select(SourceListEntry.item_id, SourceListEntry.site_id, SourceListEntry.share_pct).where(
                 SourceListEntry.supplier_id == partner_id, SourceListEntry.item_id.in_(items.values())
@@ -187,11 +222,33 @@ def commit_forecast(
             .distinct()
         ).all()
     }
+    existing = {
+        (c.item_id, c.site_id, c.week_start): c
+        for c in session.scalars(
+            select(ForecastCommit).where(
+                ForecastCommit.plan_id == plan.id,
+                ForecastCommit.supplier_id == partner_id,
+                ForecastCommit.item_id.in_(supplied),
+            )
+        )
+    }
+
+    def stored_as_is(e: CommitEntry) -> ForecastCommit | None:
+        """The stored commit ``e`` repeats unchanged, if it does."""
+        found = existing.get((items.get(e.sku, 0), sites.get(e.site, 0), e.week))
+        if found is not None and found.committed_qty == e.qty and found.comment == _comment(e.comment):
+            return found
+        return None
+
     errors: list[Any] = []
     seen: set[tuple[int, int, dt.date]] = set()
     for e in entries:
         where = _l("row %(n)s: ", n=e.row) if e.row else ""
         item_id, site_id = items.get(e.sku), sites.get(e.site)
+        if stored_as_is(e) is not None and (item_id, site_id, e.week) not in seen:
+            # Already stored as it stands (checked when it was saved): a repeat, not a new commit.
+            seen.add((items[e.sku], sites[e.site], e.week))
+            continue
         if item_id is None or item_id not in supplied:
             errors.append(_l("%(where)s%(sku)s is not an item you supply.", where=where, sku=e.sku))
             item_id = None
@@ -255,7 +312,7 @@ def commit_forecast(
 
     # The supplier's expected part: its share of the item's demand, plus in full the buckets a derived
     # plan made for this supplier alone (other suppliers' parts are not its business).
-    forecast: dict[tuple[int, int, dt.date], Decimal] = {}
+    parts: dict[tuple[int, int, dt.date], list[tuple[Decimal, Decimal]]] = {}
     for item_id, site_id, week, own, qty in session.execute(
         select(
             ForecastBucket.item_id,
@@ -276,38 +333,37 @@ def commit_forecast(
             ForecastBucket.supplier_id,
         )
     ).all():
-        key = (item_id, site_id, week)
-        share = Decimal(1) if own else (share_of(item_id, site_id) or Decimal(0))
-        forecast[key] = forecast.get(key, Decimal(0)) + Decimal(qty) * share
-    existing = {
-        (c.item_id, c.site_id, c.week_start): c
-        for c in session.scalars(
-            select(ForecastCommit).where(
-                ForecastCommit.plan_id == plan.id,
-                ForecastCommit.supplier_id == partner_id,
-                ForecastCommit.item_id.in_([k[0] for k in seen]),
-            )
-        )
-    }
+        pct = Decimal(100) if own else (share_of(item_id, site_id) or Decimal(0))
+        demand = demand_shown(Decimal(qty)) if demand_shown is not None else Decimal(qty)
+        # A demand the supplier sees only as a band has no number to take a share of: the exact one.
+        number = demand if isinstance(demand, Decimal) else Decimal(qty)
+        parts.setdefault((item_id, site_id, week), []).append((number, pct))
     stored = []
     for e in entries:
+        if (repeat := stored_as_is(e)) is not None:
+            stored.append(repeat)
+            continue
         key = (items[e.sku], sites[e.site], e.week)
-        expected = forecast.get(key, Decimal(0)).quantize(Decimal("0.001"))
-        shown = as_shown(expected) if as_shown is not None else expected
-        status = classify(e.qty, shown if isinstance(shown, Decimal) else expected, tolerance)
+        expected = supplier_share(parts.get(key, []), as_shown) or Decimal(0)
         commit = existing.get(key)
         if commit is None:
             commit = ForecastCommit(
                 plan_id=plan.id, supplier_id=partner_id, item_id=key[0], site_id=key[1], week_start=e.week
             )
             session.add(commit)
+            existing[key] = commit
         else:
             commit.revision += 1
-        commit.committed_qty, commit.forecast_qty, commit.status = e.qty, expected, status
-        commit.comment, commit.account_id = e.comment.strip()[:400], account_id
+        commit.committed_qty, commit.forecast_qty = e.qty, expected
+        commit.status = classify(e.qty, expected, tolerance)
+        commit.comment, commit.account_id = _comment(e.comment), account_id
         stored.append(commit)
     session.flush()
     return stored
+
+
+def _comment(text: str) -> str:
+    return text.strip()[:400]
 
 
 def read_upload(filename: str, content: bytes) -> list[CommitEntry]:
@@ -329,6 +385,10 @@ def read_upload(filename: str, content: bytes) -> list[CommitEntry]:
     if not rows:
         raise CommitRefused([_l("The file is empty.")])
     header = [str(h or "").strip().lower() for h in rows[0]]
+    # The forecast export names the demand "qty" and has the commit in its own column: read that one.
+    exported = COMMIT_COLUMN in header
+    if exported:
+        header = ["" if h == "qty" else "qty" if h == COMMIT_COLUMN else h for h in header]
     missing = [c for c in COLUMNS[:4] if c not in header]
     if missing:
         raise CommitRefused(
@@ -350,6 +410,8 @@ def read_upload(filename: str, content: bytes) -> list[CommitEntry]:
         if not any(str(v or "").strip() for v in row):
             continue
         cell = {c: (row[i] if i < len(row) else None) for c, i in at.items()}
+        if exported and not str(cell["qty"] if cell["qty"] is not None else "").strip():
+            continue  # a week of the export the supplier has not committed to
         try:
             week = _date(cell["week"])
         except ValueError:
@@ -374,13 +436,22 @@ def read_upload(filename: str, content: bytes) -> list[CommitEntry]:
                 site=str(cell["site"] or "").strip(),
                 week=week,
                 qty=qty,
-                comment=str(cell.get("comment") or ""),
+                comment=_unquoted(str(cell.get("comment") or "")),
                 row=number,
             )
         )
     if errors:
         raise CommitRefused(errors)
     return entries
+
+
+#: Exports quote a text cell starting like a formula with a leading apostrophe (see portal.exports).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _unquoted(text: str) -> str:
+    """A comment as typed, without the apostrophe an export put before a formula-like start."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS) else text
 
 
 def _date(value: object) -> dt.date:

@@ -15,6 +15,7 @@ from internal.web.auth import make_auth_blueprint
 from portal.api import init_api
 from portal.auth import partner_auth
 from portal.customer import customer
+from portal.disclosure import is_shared
 from portal.supplier import supplier
 
 
@@ -76,6 +77,8 @@ def navigation() -> list[tuple[str, Any]]:
             ("supplier.purchase_orders", _l("Purchase orders")),
             ("supplier.ship_notices", _l("Ship notices")),
         ]
+        if is_shared("consumption"):
+            items.append(("supplier.consumption", _l("Consumption")))
     if membership.is_customer:
         items += [
             ("customer.home", _l("Customer service")),

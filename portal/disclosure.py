@@ -76,3 +76,24 @@ def first_page(dataset: str, *, size: int = 25, **filters: Any) -> policies.Disc
         )
     except policies.UnknownFilter:
         abort(400)
+
+
+def commit_terms(session: Any, who: policies.Viewer) -> dict[str, Any]:
+    """How ``who``'s forecast commits are judged, for ``planning.commit_forecast``, on every channel.
+
+    Within the weeks its policy shows the forecast, and against its share of the demand as it is shown
+    the demand and a commit's forecast: the figure its forecast page shows as "your share".
+    """
+    return {
+        "horizon_weeks": policies.horizon_weeks(session, who, "forecast"),
+        "demand_shown": policies.as_shown(session, who, "forecast", "qty"),
+        "as_shown": policies.as_shown(session, who, "forecast_commits", "forecast_qty"),
+    }
+
+
+def is_shared(dataset: str) -> bool:
+    """Whether the active policy shows the partner any of ``dataset``: its page and link exist only then."""
+    try:
+        return policies.horizon_weeks(db_session(), viewer(), dataset) != 0
+    except policies.PolicyUnavailable:
+        return False  # the page itself says sharing is paused

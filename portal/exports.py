@@ -61,8 +61,17 @@ def export(dataset: str, fmt: str, filename: str, **filters: Any) -> Response:
     if fmt not in FORMATS:
         abort(404)
     columns, rows = every_row(dataset, **filters)
-    table = [[_cell(row[name]) for name in columns] for row in rows]
-    body = _csv(columns, table) if fmt == "csv" else _xlsx(columns, table, dataset)
+    return send_table(columns, [[row[name] for name in columns] for row in rows], fmt, filename, dataset)
+
+
+def send_table(
+    columns: tuple[str, ...], rows: list[list[Any]], fmt: str, filename: str, title: str | None = None
+) -> Response:
+    """Rows already disclosed (through ``every_row``), as one CSV or XLSX file."""
+    if fmt not in FORMATS:
+        abort(404)
+    table = [[_cell(value) for value in row] for row in rows]
+    body = _csv(columns, table) if fmt == "csv" else _xlsx(columns, table, title or filename)
     return Response(
         body,
         mimetype=FORMATS[fmt],

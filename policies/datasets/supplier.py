@@ -221,6 +221,48 @@ SHIP_NOTICES = Dataset(
     subjects={"number": (DOCUMENT, None)},
 )
 
+#: A ship notice's lines: what was shipped against which purchase-order line.
+_ship_notice_line_order = aliased(PurchaseOrder)
+_ship_notice_line_fields: dict[str, Expr] = {
+    "notice_number": ShipNotice.number,
+    "order_number": _ship_notice_line_order.number,
+    "line_no": PurchaseOrderLine.line_no,
+    "sku": Item.sku,
+    "item": Item.name,
+    "qty": ShipNoticeLine.qty,
+    "uom": Item.uom,
+}
+_ship_notice_line_sort = ((ShipNotice.id, int), (ShipNoticeLine.id, int))
+
+
+def _ship_notice_lines_base() -> Select[Any]:
+    return (
+        select_columns(_ship_notice_line_fields, _ship_notice_line_sort)
+        .select_from(ShipNoticeLine)
+        .join(ShipNotice, ShipNotice.id == ShipNoticeLine.notice_id)
+        .join(PurchaseOrderLine, PurchaseOrderLine.id == ShipNoticeLine.po_line_id)
+        .join(_ship_notice_line_order, _ship_notice_line_order.id == PurchaseOrderLine.order_id)
+        .join(Item, Item.id == PurchaseOrderLine.item_id)
+    )
+
+
+SHIP_NOTICE_LINES = Dataset(
+    name="ship_notice_lines",
+    audience="supplier",
+    fields=_ship_notice_line_fields,
+    key=("notice_number", "order_number", "line_no"),
+    base=_ship_notice_lines_base,
+    order=_ship_notice_line_sort,
+    filters={"notice_number": ShipNotice.number},
+    scopes={"own_documents": owned_by(ShipNotice.supplier_id)},
+    newest_first=False,
+    subjects={
+        "notice_number": (DOCUMENT, None),
+        "order_number": (DOCUMENT, None),
+        "sku": (ITEM, None),
+    },
+)
+
 
 # -- forecast: the published plan's demand for the items the viewer supplies, by item, site and week --
 _previous_plan = aliased(ForecastPlan)
@@ -560,6 +602,7 @@ SUPPLIER_DATASETS = (
     PURCHASE_ORDERS,
     PURCHASE_ORDER_LINES,
     SHIP_NOTICES,
+    SHIP_NOTICE_LINES,
     FORECAST,
     FORECAST_WEEKS,
     INVENTORY,

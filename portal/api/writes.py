@@ -25,6 +25,7 @@ from portal.api.auth import current_token, requires
 from portal.api.datasets import MAX_LIMIT, TEXT_PATTERN, meta, rows
 from portal.api.problems import problem
 from portal.api.views import PREFIX, api, not_found, on_side, per_client, viewer
+from portal.disclosure import commit_terms
 
 #: Quantities: a decimal as a string ("12.5") or a JSON number, within what the database keeps.
 QUANTITY: dict[str, Any] = {
@@ -334,7 +335,11 @@ def _commit_forecast() -> tuple[int, dict[str, Any]]:
     ]
     try:
         stored = planning.commit_forecast(
-            db_session(), account_id=_acting_account(), partner_id=current_token().partner_id, entries=entries
+            db_session(),
+            account_id=_acting_account(),
+            partner_id=current_token().partner_id,
+            entries=entries,
+            **commit_terms(db_session(), viewer()),
         )
     except planning.CommitRefused as refused:
         raise _refusal(422, _("The commits were refused"), refused.errors) from None

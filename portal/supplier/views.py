@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -15,9 +17,10 @@ from werkzeug.wrappers import Response
 import policies
 from internal import planning, purchasing, shipping
 from internal.web import db_session
-from portal.disclosure import count_of, one_or_404, page_of, require_side, viewer
-from portal.exports import export
+from portal.disclosure import commit_terms, count_of, is_shared, one_or_404, page_of, require_side, viewer
+from portal.exports import FORMATS, every_row, export, send_table
 from portal.supplier.forms import LineAnswerForm, ShipNoticeForm
+from portal.supplier.months import month_weeks
 
 supplier = Blueprint("supplier", __name__, url_prefix="/supplier", template_folder="templates")
 
@@ -26,6 +29,14 @@ supplier = Blueprint("supplier", __name__, url_prefix="/supplier", template_fold
 @login_required
 def _only_suppliers() -> None:
     require_side("supplier")
+
+
+@supplier.context_processor
+def _month_format() -> dict[str, str]:
+    """The reader's pattern for a month of a year: "November 2026", "2026年11月"."""
+    locale = get_locale()
+    found = locale.datetime_skeletons.get("yMMMM") if locale is not None else None
+    return {"month_format": found.pattern if found is not None else "MMMM y"}
 
 
 #: Lines whose need-by date falls within this many days count as due to ship.
@@ -119,6 +130,15 @@ def ship_notices() -> str:
     return render_template("supplier/ship_notices.html", notices=page_of("ship_notices"))
 
 
+@supplier.get("/ship-notices/<number>")
+def ship_notice(number: str) -> str:
+    """One notice: what it covers, line by line, and the purchase orders it answers. Another's is 404."""
+    notice = one_or_404("ship_notices", number=number)
+    lines = page_of("ship_notice_lines", size=500, notice_number=number)
+    orders = sorted({line["order_number"] for line in lines.rows if line["order_number"]})
+    return render_template("supplier/ship_notice.html", notice=notice, lines=lines, orders=orders)
+
+
 @supplier.route("/ship-notices/new", methods=["GET", "POST"])
 def new_ship_notice() -> Response | str | tuple[str, int]:
     """One notice over open lines of any of the supplier's orders; errors re-show what was typed."""
@@ -180,13 +200,15 @@ def _forecast_page(chosen: str, errors: list[Any] | None = None) -> str:
     site = request.args.get("site") or None
     filters = {"sku": sku} | ({"site": site} if site else {})
     monthly = request.args.get("buckets") == "month"
+    weekly = page_of("forecast", size=500, **filters) if sku else None
+    covered: dict[dt.date, tuple[int, int]] = {}
     if monthly:
-        # Monthly sums are for reading; commits stay weekly, so the weekly plan heads the page.
-        plan = page_of("forecast", size=1, **filters) if sku else None
+        # Monthly sums are for reading; commits stay weekly. A month the horizon cuts says so.
         demand = page_of("forecast", size=500, group=MONTHLY, **filters) if sku else None
+        covered = month_weeks(row["week"] for row in weekly.rows) if weekly else {}
         committed = {}
     else:
-        plan = demand = page_of("forecast", size=500, **filters) if sku else None
+        demand = weekly
         commits = page_of("forecast_commits", size=500, **filters) if sku else None
         committed = {(c["site"], c["week"]): c for c in commits.rows} if commits else {}
     return render_template(
@@ -194,15 +216,32 @@ def _forecast_page(chosen: str, errors: list[Any] | None = None) -> str:
         items=items,
         sku=sku,
         site=site,
-        plan=plan.rows[0] if plan and plan.rows else None,
+        plan=weekly.rows[0] if weekly and weekly.rows else None,
         monthly=monthly,
         demand=demand,
         committed=committed,
+        shares=_shares(weekly.rows) if weekly and not monthly else {},
+        covered=covered,
         # As plain text: a lazy message would be taken for safe HTML, with what the user typed inside.
         errors=[str(e) for e in (errors or [])[:MAX_ERRORS_SHOWN]],
         more_errors=max(0, len(errors or []) - MAX_ERRORS_SHOWN),
         today=dt.date.today(),  # noqa: DTZ011 - the supplier's calendar day decides what is frozen
     )
+
+
+def _shares(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, dt.date], Decimal | None]:
+    """(site, week) to the supplier's share of the week's demand: what its commit is measured against."""
+    parts: dict[tuple[str, dt.date], list[tuple[Any, Any]]] = {}
+    for row in rows:
+        parts.setdefault((row["site"], row["week"]), []).append((row["qty"], row["share_pct"]))
+    shown = policies.as_shown(db_session(), viewer(), "forecast_commits", "forecast_qty")
+    return {key: planning.supplier_share(week, shown) for key, week in parts.items()}
+
+
+@supplier.app_template_filter("plain_number")
+def plain_number(value: Decimal | None) -> str:
+    """A quantity as a form field holds it: no grouping separators, so it reads back as typed."""
+    return "" if value is None else format(value.normalize(), "f")
 
 
 #: Errors listed on the page; the rest are counted (each names its row, so the first ones say what to fix).
@@ -260,10 +299,8 @@ def _commit(entries: list[planning.CommitEntry], sku: str, target: str) -> Respo
             account_id=current_user.account_id,
             partner_id=current_user.active_membership.partner_id,
             entries=entries,
-            # Commits reach no further ahead than the forecast the policy shows this supplier.
-            horizon_weeks=policies.horizon_weeks(db, who, "forecast"),
-            # The flag is judged on the forecast as the supplier sees it, so it reveals nothing finer.
-            as_shown=policies.as_shown(db, who, "forecast_commits", "forecast_qty"),
+            # Within the forecast's horizon, flagged against the share the page shows: nothing finer.
+            **commit_terms(db, who),
         )
     except planning.CommitRefused as refused:
         return _forecast_page(sku, refused.errors), 400
@@ -281,8 +318,29 @@ def _commit(entries: list[planning.CommitEntry], sku: str, target: str) -> Respo
 
 @supplier.get("/forecast.<fmt>")
 def export_forecast(fmt: str) -> Response:
+    """The forecast with a commit and a comment column: edit the commits and upload the file back."""
+    if fmt not in FORMATS:
+        abort(404)
     filters = {k: v for k in ("sku", "site") if (v := request.args.get(k))}
-    return export("forecast", fmt, "forecast", **filters)
+    columns, rows = every_row("forecast", **filters)
+    _names, commits = every_row("forecast_commits", **filters)
+    committed = {(c["sku"], c["site"], c["week"]): c for c in commits}
+    table = []
+    for row in rows:
+        # A week in two rows (a derived plan's own part beside the item's) carries its commit once.
+        commit = committed.pop((row["sku"], row["site"], row["week"]), None)
+        table.append([*(row[name] for name in columns), *_commit_cells(commit)])
+    return send_table((*columns, planning.COMMIT_COLUMN, "comment"), table, fmt, "forecast")
+
+
+def _commit_cells(commit: Mapping[str, Any] | None) -> tuple[Any, Any]:
+    if commit is None:
+        return None, None
+    qty = commit.get("committed_qty")
+    if isinstance(qty, Decimal):  # 1000, not 1000.000 nor 1E+3: the cell reads as the supplier typed it
+        qty = qty.normalize()
+        qty = qty.quantize(Decimal(1)) if qty == qty.to_integral_value() else qty
+    return qty, commit.get("comment")
 
 
 @supplier.get("/purchase-orders.<fmt>")
@@ -301,3 +359,32 @@ def inventory() -> str:
 @supplier.get("/inventory.<fmt>")
 def export_inventory(fmt: str) -> Response:
     return export("inventory", fmt, "inventory")
+
+
+#: Consumption summed per item and site, and per customer where the policy shows who drew it.
+CONSUMPTION_BY = ("sku", "item", "uom", "site", "customer")
+
+
+@supplier.get("/consumption")
+def consumption() -> str:
+    """What was used of the supplier's items, per week or month, as its agreement shows it; else 404."""
+    if not is_shared("consumption"):
+        abort(404)
+    monthly = request.args.get("buckets") == "month"
+    sku = request.args.get("sku") or None
+    used = page_of(
+        "consumption",
+        size=100,
+        group=policies.Aggregate(CONSUMPTION_BY, "month" if monthly else "week"),
+        **({"sku": sku} if sku else {}),
+    )
+    return render_template(
+        "supplier/consumption.html",
+        used=used,
+        items=page_of("supplied_items", size=500),
+        sku=sku or "",
+        # Weeks start on Monday: a period that does not is a month, the finest the agreement allows.
+        monthly=monthly or any(r["issued_on"].weekday() != 0 for r in used.rows if r.get("issued_on")),
+        asked_monthly=monthly,
+        shown={c.name for c in used.columns},
+    )

@@ -348,3 +348,129 @@ def test_the_demo_customer_has_ship_to_sites_overdue_invoices_and_a_request_awai
 
 def cus1_contact(s: Session) -> int:
     return s.scalars(select(Account.id).where(Account.email == "customer.user@example.com")).one()
+
+
+def test_the_seeded_commits_are_flagged_as_the_planning_service_flags_them(loaded):
+    """Each seeded commit, judged again by the service under the active policy, keeps its figure and flag."""
+    import policies
+    from internal import planning
+    from internal.models import Item, Site
+    from portal.disclosure import commit_terms
+
+    s = loaded.session
+    nested = s.begin_nested()
+    try:
+        checked = {}
+        for code, groups in (("SUP-001", {"suppliers", "strategic-suppliers"}), ("SUP-002", {"suppliers"})):
+            sup = partner(s, code)
+            who = policies.Viewer(None, sup.id, code, "supplier", frozenset(groups))
+            seeded = s.execute(
+                select(ForecastCommit, Item.sku, Site.code)
+                .join(Item, Item.id == ForecastCommit.item_id)
+                .join(Site, Site.id == ForecastCommit.site_id)
+                .where(ForecastCommit.supplier_id == sup.id)
+            ).all()
+            before = {c.id: (c.forecast_qty, c.status.value) for c, _sku, _site in seeded}
+            # A new comment makes each entry a change, so the service judges every one of them again.
+            entries = [
+                planning.CommitEntry(sku, site, c.week_start, c.committed_qty, "judged again")
+                for c, sku, site in seeded
+            ]
+            terms = commit_terms(s, who)
+            again = planning.commit_forecast(
+                s, account_id=cus1_contact(s), partner_id=sup.id, entries=entries, today=TODAY, **terms
+            )
+            assert {c.id: (c.forecast_qty, c.status.value) for c in again} == before
+            checked[code] = {status for _qty, status in before.values()}
+        # Both suppliers have commits, and the strategic one shows every kind of flag.
+        assert checked["SUP-001"] == {"ok", "shortfall", "surplus"}
+        assert checked["SUP-002"]
+    finally:
+        nested.rollback()
+
+
+def test_on_the_demo_the_rows_the_home_page_and_a_save_agree_on_every_flag(loaded):
+    """SUP-001's seeded commits as its user sees them: each row's flag is its own figures' flag, the home
+    page's "N committed against M" is the row's share, and saving one row leaves every other row as it was."""
+    import re
+    from html import unescape
+
+    import portal
+    from internal import planning
+    from internal.models import Item
+    from tests.conftest import app_config
+    from tests.factories import csrf_token, sign_in
+
+    s = loaded.session
+    nested = s.begin_nested()
+    try:
+        client = portal.create_app(app_config(s.connection())).test_client()
+        sign_in(client, "supplier.user@example.com", DEMO_PASSWORD)
+
+        def rows(sku: str) -> dict[str, tuple[str, str, str]]:
+            page = client.get(f"/supplier/forecast?sku={sku}").get_data(as_text=True)
+            found = {}
+            for chunk in page.split('data-testid="week-')[1:]:
+                week, row = chunk.split('"', 1)[0], chunk.split("</tr>")[0]
+                share = re.search(r'data-testid="share-[^"]+">([^<]*)<', row)
+                commit = re.search(r'name="commit-[^"]+" value="([^"]*)"', row)
+                flag = re.search(r'data-testid="flag-[^"]+">([^<]*)<', row)
+                found[week] = (
+                    share.group(1) if share else "",
+                    commit.group(1) if commit else "",
+                    flag.group(1) if flag else "",
+                )
+            return found
+
+        def number(text: str) -> Decimal:
+            return Decimal(text.replace(",", ""))
+
+        sup1 = partner(s, "SUP-001")
+        skus = s.scalars(
+            select(Item.sku)
+            .join(ForecastCommit, ForecastCommit.item_id == Item.id)
+            .where(ForecastCommit.supplier_id == sup1.id)
+            .distinct()
+            .order_by(Item.sku)
+        ).all()
+        label = {"ok": "OK", "shortfall": "Shortfall", "surplus": "Surplus"}
+        before = {sku: rows(sku) for sku in skus}
+        for sku, weeks in before.items():
+            for share, commit, flag in weeks.values():
+                if commit:
+                    assert flag == label[planning.classify(number(commit), number(share)).value], sku
+
+        home = client.get("/supplier/").get_data(as_text=True)
+        listed = re.findall(
+            r'sku=([^"&]+)">[^<]*</a> · [^·]+ · ([^:]+): ([\d,.]+) committed against ([\d,.]+)', home
+        )
+        assert listed
+        for sku, _date, committed, against in listed:
+            matching = [w for w in before[sku].values() if w[1] and number(w[1]) == number(committed)]
+            assert any(w[0] == against and w[2] == "Shortfall" for w in matching), (sku, committed, against)
+
+        # Save one row of the first item, posting every field of its form as a browser does.
+        sku = skus[0]
+        page = client.get(f"/supplier/forecast?sku={sku}").get_data(as_text=True)
+        (form,) = [f.split("</form>")[0] for f in page.split("<form") if 'data-testid="forecast-table"' in f]
+        fields = {
+            unescape(n): unescape(v)
+            for n, v in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form)
+        }
+        changed = next(n for n, v in fields.items() if n.startswith("commit-") and v)
+        fields[changed] = str(number(fields[changed]) + 1)
+        fields["csrf_token"] = csrf_token(client, "/supplier/forecast")
+        revisions = dict(s.execute(select(ForecastCommit.id, ForecastCommit.revision)).all())
+        assert client.post("/supplier/forecast", data=fields).status_code == 302
+        after = rows(sku)
+        week = changed[-10:]
+        assert {w: r for w, r in after.items() if w != week} == {
+            w: r for w, r in before[sku].items() if w != week
+        }
+        s.expire_all()
+        bumped = {
+            i for i, r in s.execute(select(ForecastCommit.id, ForecastCommit.revision)) if r != revisions[i]
+        }
+        assert len(bumped) == 1
+    finally:
+        nested.rollback()

@@ -81,7 +81,8 @@ def test_the_flag_is_judged_on_the_forecast_as_shown_so_trial_commits_learn_noth
         session, plan, [CommitEntry("CP-961", "PL96", WEEKS[2], Decimal("1502"))], as_shown=rounded
     )
     assert stored.status.value == "shortfall"  # 1,502 < 1,503 (90% of 1,670), though >= 90% of 1,665
-    assert stored.forecast_qty == Decimal(1665)  # kept exact for the enterprise
+    # Stored as measured: the figure the supplier is shown as its share, so both sides read one basis.
+    assert stored.forecast_qty == Decimal(1670)
 
 
 def test_an_ordinary_supplier_sees_the_commit_measured_against_the_rounded_forecast(client, session, plan):
@@ -110,29 +111,44 @@ def test_an_ordinary_supplier_cannot_commit_past_its_12_week_horizon(client, ses
     assert session.scalar(select(ForecastCommit)) is None
 
 
-def test_the_demos_commits_are_measured_against_the_suppliers_share_of_demand(session):
+def _week_demand_and_share(session, c):
     from sqlalchemy import func
 
+    demand = session.scalar(
+        select(func.sum(ForecastBucket.qty)).where(
+            ForecastBucket.plan_id == c.plan_id,
+            ForecastBucket.item_id == c.item_id,
+            ForecastBucket.site_id == c.site_id,
+            ForecastBucket.week_start == c.week_start,
+        )
+    )
+    share = session.scalar(
+        select(SourceListEntry.share_pct).where(
+            SourceListEntry.item_id == c.item_id, SourceListEntry.supplier_id == c.supplier_id
+        )
+    )
+    return demand, share
+
+
+def test_the_demos_commits_are_measured_against_the_suppliers_share_of_demand(session):
     from internal.demo import load_demo
+    from internal.models import Partner
+
+    def to_10(value):
+        return (value / 10).quantize(Decimal(1), ROUND_HALF_UP) * 10
 
     load_demo(session, "small", today=dt.date(2026, 11, 25))
     commits = session.scalars(select(ForecastCommit)).all()
     assert commits
     for c in commits:
-        demand = session.scalar(
-            select(func.sum(ForecastBucket.qty)).where(
-                ForecastBucket.plan_id == c.plan_id,
-                ForecastBucket.item_id == c.item_id,
-                ForecastBucket.site_id == c.site_id,
-                ForecastBucket.week_start == c.week_start,
-            )
-        )
-        share = session.scalar(
-            select(SourceListEntry.share_pct).where(
-                SourceListEntry.item_id == c.item_id, SourceListEntry.supplier_id == c.supplier_id
-            )
-        )
-        assert c.forecast_qty == (demand * share / 100).quantize(Decimal("0.001"))
+        demand, share = _week_demand_and_share(session, c)
+        # SUP-001 is strategic and sees demand exactly; the default set rounds it to 10 for the rest.
+        if session.get(Partner, c.supplier_id).code == "SUP-001":
+            expected = (demand * share / 100).quantize(Decimal(1), ROUND_HALF_UP)
+        else:
+            expected = to_10((to_10(demand) * share / 100).quantize(Decimal(1), ROUND_HALF_UP))
+        assert c.forecast_qty == expected
+        assert c.status == planning.classify(c.committed_qty, expected)
 
 
 def test_migration_0006_restores_commits_that_hold_the_whole_weeks_demand(session):
@@ -148,9 +164,41 @@ def test_migration_0006_restores_commits_that_hold_the_whole_weeks_demand(sessio
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     load_demo(session, "small", today=dt.date(2026, 11, 25))
-    right = dict(session.execute(text("SELECT id, forecast_qty FROM forecast_commit")).all())
+    right = {}
+    for c in session.scalars(select(ForecastCommit)):
+        demand, share = _week_demand_and_share(session, c)
+        right[c.id] = (demand * share / 100).quantize(Decimal("0.001"))
     # What earlier versions of the demo stored: the whole demand, not the supplier's share of it.
     session.execute(text("UPDATE forecast_commit SET forecast_qty = forecast_qty * 2 + 1"))
     session.execute(text(migration.RECOMPUTE_COMMIT_FORECASTS))
     restored = dict(session.execute(text("SELECT id, forecast_qty FROM forecast_commit")).all())
     assert {k: Decimal(str(v)) for k, v in restored.items()} == {k: Decimal(str(v)) for k, v in right.items()}
+
+
+def test_migration_0013_flags_every_commit_on_its_share_in_whole_units(session):
+    import importlib.util
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    from internal.demo import load_demo
+
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "0013_commit_flags_on_the_share.py"
+    spec = importlib.util.spec_from_file_location("migration_0013", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    load_demo(session, "small", today=dt.date(2026, 11, 25))
+    # As earlier versions left them: the share to a thousandth, flagged against the whole week's demand.
+    for c in session.scalars(select(ForecastCommit)):
+        demand, share = _week_demand_and_share(session, c)
+        c.forecast_qty = (demand * share / 100).quantize(Decimal("0.001"))
+        c.status = planning.classify(c.committed_qty, demand)
+    session.flush()
+    session.execute(text(migration.SHARE_IN_WHOLE_UNITS))
+    session.execute(text(migration.FLAG_ON_THE_SHARE))
+    session.expire_all()
+    commits = session.scalars(select(ForecastCommit)).all()
+    assert {c.status.value for c in commits} == {"ok", "shortfall", "surplus"}
+    for c in commits:
+        assert c.forecast_qty == c.forecast_qty.to_integral_value()
+        assert c.status == planning.classify(c.committed_qty, c.forecast_qty)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -97,6 +98,9 @@ def test_the_forecast_reads_in_monthly_buckets_summed_from_the_weeks(client, pla
         assert f"{100 * len(weeks)} EA" in row
         assert f"+{10 * len(weeks)}" in row
     assert 'id="forecast-chart"' in page
+    # The four weeks from November 23 cover two of November's five Mondays and two of December's four.
+    labels = re.findall(r'data-testid="month-label">([^<]*)<', page)
+    assert labels == ["November 2026 (2 of 5 weeks)", "December 2026 (2 of 4 weeks)"]
 
 
 def test_committing_weeks_flags_a_shortfall_for_both_sides(client, session, plan):
@@ -174,8 +178,9 @@ def test_forecast_exports_are_the_disclosed_rows_and_are_in_the_ledger(client, s
     assert values[0][:2] == ("sku", "item")
     assert len(values) == 5
     exported = session.scalars(select(DisclosureRecord).where(DisclosureRecord.channel == "export")).all()
-    assert len(exported) == 2
-    assert exported[0].row_count == 4
+    # Each export reads the forecast and the commits beside it (its commit column), both in the ledger.
+    assert sorted(r.dataset for r in exported) == ["forecast"] * 2 + ["forecast_commits"] * 2
+    assert [r.row_count for r in exported if r.dataset == "forecast"] == [4, 4]
     assert client.get("/supplier/forecast.pdf").status_code == 404
 
 
@@ -190,3 +195,12 @@ def test_the_home_page_counts_what_needs_attention(client, session, plan):
     assert 'data-testid="kpi-uncommitted">2<' in page
     assert 'data-testid="kpi-shortfalls">1<' in page
     assert "10 committed against 100" in page
+
+
+def test_a_partial_month_says_so_in_chinese_too(client, plan):
+    sign_in(client, "plan@sup971.example.com")
+    page = client.get(
+        "/supplier/forecast?sku=CP-971&buckets=month", headers={"Accept-Language": "zh-CN"}
+    ).get_data(as_text=True)
+    labels = re.findall(r'data-testid="month-label">([^<]*)<', page)
+    assert labels == ["2026年11月（5 周中的 2 周）", "2026年12月（4 周中的 2 周）"]
