@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from internal.models import AuditEvent, OrderStatus, SalesOrder, SalesOrderEvent, SalesOrderLine, utcnow
@@ -19,7 +19,7 @@ from internal.purchasing import DocumentNotFound
 
 CENT = Decimal("0.01")
 
-__all__ = ["DocumentNotFound", "NotADraft", "ReorderRefused", "confirm_draft", "reorder"]
+__all__ = ["DocumentNotFound", "NotADraft", "ReorderRefused", "confirm_draft", "count_drafts", "reorder"]
 
 
 @dataclass(frozen=True)
@@ -124,3 +124,10 @@ def confirm_draft(session: Session, *, account_id: int, number: str) -> SalesOrd
     )
     session.flush()
     return order
+
+
+def count_drafts(session: Session) -> int:
+    """How many customers' reorders wait as drafts for sales staff to confirm."""
+    return int(
+        session.scalar(select(func.count()).select_from(SalesOrder).where(SalesOrder.draft.is_(True))) or 0
+    )

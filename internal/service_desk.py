@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from internal.models import (
@@ -26,6 +26,7 @@ from internal.purchasing import DocumentNotFound
 __all__ = [
     "DocumentNotFound",
     "RequestRefused",
+    "count_awaiting_reply",
     "customer_message",
     "open_request",
     "staff_reply",
@@ -153,3 +154,13 @@ def staff_reply(
     request.updated_at = utcnow()
     session.flush()
     return message
+
+
+#: Requests waiting for the service team (the console's service desk lists these first).
+AWAITING_REPLY = (ServiceRequestStatus.open, ServiceRequestStatus.in_progress)
+
+
+def count_awaiting_reply(session: Session) -> int:
+    """How many customers' requests wait for a reply from the service team."""
+    query = select(func.count()).select_from(ServiceRequest).where(ServiceRequest.status.in_(AWAITING_REPLY))
+    return int(session.scalar(query) or 0)

@@ -47,6 +47,7 @@ from internal.models import (
     PlanStatus,
     PurchaseOrder,
     PurchaseOrderLine,
+    PurchaseOrderLineResponse,
     PurchaseOrderStatus,
     SalesOrder,
     SalesOrderEvent,
@@ -188,6 +189,19 @@ _po_fields: dict[str, Expr] = {
 }
 _po_order = ((PurchaseOrder.order_date, dt.date), (PurchaseOrder.id, int))
 
+
+def _latest_answer(column: Expr) -> Any:
+    """A column of the line's latest answer: a buyer's decision shows until the supplier answers again."""
+    return (
+        select(column)
+        .where(PurchaseOrderLineResponse.line_id == PurchaseOrderLine.id)
+        .order_by(PurchaseOrderLineResponse.id.desc())
+        .limit(1)
+        .correlate(PurchaseOrderLine)
+        .scalar_subquery()
+    )
+
+
 _pol_fields: dict[str, Expr] = {
     "order_number": PurchaseOrder.number,
     "line_no": PurchaseOrderLine.line_no,
@@ -201,6 +215,9 @@ _pol_fields: dict[str, Expr] = {
     "shipped_qty": PurchaseOrderLine.shipped_qty,
     #: The line's version: an answer names the version it was given to, so a stale answer is caught.
     "version": PurchaseOrderLine.version,
+    #: The buyer's decision on the supplier's latest proposal (accepted, declined) and why it was declined.
+    "decision": _latest_answer(PurchaseOrderLineResponse.decision),
+    "decision_reason": _latest_answer(PurchaseOrderLineResponse.decision_reason),
 }
 _pol_order = ((PurchaseOrder.id, int), (PurchaseOrderLine.line_no, int))
 

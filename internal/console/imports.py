@@ -200,17 +200,3 @@ def delete_code_mapping(mapping_id: int) -> Response:
         abort(404)
     flash(_("The mapping is deleted."), "success")
     return redirect(url_for("imports.code_mappings"))
-
-
-@imports.post("/forecast-plans/derive")
-@staff_role_required(*MANAGERS)
-def derive_plan() -> Response:
-    """Derive supplier demand from customer demand into a new draft plan (in the background)."""
-    weeks = min(max(request.form.get("weeks", 26, type=int) or 26, 1), 104)
-    account_id = current_user.account_id
-    after_commit(lambda: jobs.enqueue("portal.derive_demand_plan", weeks, account_id))
-    flash(
-        _("Supplier demand is being derived from customer demand; the new draft appears in this list."),
-        "success",
-    )
-    return redirect(url_for("console.forecast_plans"))

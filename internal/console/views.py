@@ -10,12 +10,11 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from internal import jobs, planning
+from internal import jobs
 from internal import partners as partner_service
 from internal.console.forms import InviteForm, PartnerSettingsForm
 from internal.models import (
     Account,
-    ForecastBucket,
     ForecastPlan,
     Membership,
     Partner,
@@ -231,47 +230,6 @@ def notify_supplier(number: str) -> Response:
     after_commit(lambda: jobs.enqueue("portal.notify_purchase_order", number, supplier_id, change))
     flash(_("The supplier's users are being e-mailed about %(number)s.", number=number), "success")
     return redirect(url_for("console.purchase_order", number=number))
-
-
-@console.get("/forecast-plans")
-@login_required
-def forecast_plans() -> str:
-    """The demand plans: drafts a buyer publishes, and what was published when."""
-    # Counted per plan through the (plan, item, week) index: a join grouped over millions of buckets
-    # took seconds on the large demo.
-    buckets = (
-        select(func.count())
-        .where(ForecastBucket.plan_id == ForecastPlan.id)
-        .correlate(ForecastPlan)
-        .scalar_subquery()
-    )
-    query = select(ForecastPlan, buckets).order_by(ForecastPlan.name, ForecastPlan.version.desc())
-    plans = db_session().execute(query).all()
-    return render_template("console/forecast_plans.html", plans=plans, can_publish=_can_manage())
-
-
-@console.post("/forecast-plans/<int:plan_id>/publish")
-@login_required
-def publish_forecast_plan(plan_id: int) -> Response:
-    """Publish a draft plan and e-mail each supplier of its items what its own policy lets it see."""
-    if not _can_manage():
-        abort(403)
-    try:
-        suppliers = planning.publish_plan(db_session(), plan_id, account_id=current_user.account_id)
-    except planning.PublishRefused as refused:
-        flash(str(refused), "danger")
-        return redirect(url_for("console.forecast_plans"))
-
-    def notify() -> None:
-        for supplier_id in suppliers:
-            jobs.enqueue("portal.notify_forecast_published", supplier_id)
-
-    after_commit(notify)
-    flash(
-        _("The plan is published; %(n)d suppliers are being e-mailed.", n=len(suppliers)),
-        "success",
-    )
-    return redirect(url_for("console.forecast_plans"))
 
 
 @console.route("/policies", methods=["GET", "POST"])
