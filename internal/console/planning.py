@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -164,7 +165,10 @@ def save_forecast_plan(plan_id: int) -> Response | tuple[str, int]:
         except planning.PlanRefused as refused:
             errors = [str(e) for e in refused.errors]
         else:
-            flash(_("Saved: %(n)d quantities changed.", n=changed), "success")
+            flash(
+                ngettext("Saved: %(num)d quantity changed.", "Saved: %(num)d quantities changed.", changed),
+                "success",
+            )
             return redirect(request.full_path)
     return _render_plan(plan, typed=request.form, errors=errors, status=400)
 
@@ -186,7 +190,14 @@ def upload_forecast_plan(plan_id: int) -> Response | tuple[str, int]:
         except planning.PlanRefused as refused:
             errors = [str(e) for e in refused.errors]
         else:
-            flash(_("The file is loaded: %(n)d quantities changed.", n=changed), "success")
+            flash(
+                ngettext(
+                    "The file is loaded: %(num)d quantity changed.",
+                    "The file is loaded: %(num)d quantities changed.",
+                    changed,
+                ),
+                "success",
+            )
             return redirect(url_for("planning.forecast_plan", plan_id=plan.id))
     return _render_plan(plan, errors=errors, upload=form, status=400)
 

@@ -132,7 +132,7 @@ def test_a_planner_changes_a_cell_and_its_buckets_keep_their_proportions(session
     assert cell(session, draft, "CP-881", WEEKS[0]) == [Decimal(900), Decimal(600)]
     assert cell(session, draft, "CP-881", WEEKS[1]) == [Decimal(500)]  # not typed in: not touched
     assert cell(session, published, "CP-881", WEEKS[0]) == [Decimal(600), Decimal(400)]
-    assert "Saved: 1 quantities changed." in planner.get(f"/forecast-plans/{draft.id}").get_data(as_text=True)
+    assert "Saved: 1 quantity changed." in planner.get(f"/forecast-plans/{draft.id}").get_data(as_text=True)
 
 
 def test_a_grid_with_bad_cells_saves_nothing_and_keeps_what_was_typed(session, published, console):
