@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from internal.models import (
@@ -193,13 +193,7 @@ class DecisionRefused(ValueError):
     """The decision cannot be taken as given; the message says what to change."""
 
 
-def _latest_proposal_ids() -> Any:
-    """Per line, the id of the supplier's latest proposal."""
-    return (
-        select(func.max(PurchaseOrderLineResponse.id))
-        .where(PurchaseOrderLineResponse.action == ResponseAction.propose)
-        .group_by(PurchaseOrderLineResponse.line_id)
-    )
+_later = aliased(PurchaseOrderLineResponse)
 
 
 def _awaiting_decision() -> Any:
@@ -211,8 +205,12 @@ def _awaiting_decision() -> Any:
         .where(
             PurchaseOrderLine.status == LineStatus.change_proposed,
             PurchaseOrder.status.in_(ANSWERABLE),
-            PurchaseOrderLineResponse.id.in_(_latest_proposal_ids()),
+            PurchaseOrderLineResponse.action == ResponseAction.propose,
             PurchaseOrderLineResponse.decision.is_(None),
+            # The line's latest answer: an earlier proposal the supplier has since replaced is not asked.
+            ~exists().where(
+                _later.line_id == PurchaseOrderLineResponse.line_id, _later.id > PurchaseOrderLineResponse.id
+            ),
         )
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from internal import purchasing
 from internal.models import (
+    Account,
     AuditEvent,
     ForecastCommit,
     ForecastPlan,
@@ -241,3 +242,39 @@ def test_the_inbox_counts_each_kind_and_lists_shortfalls_first_for_planners(sess
     assert "供应商承诺中的短缺" in chinese
     buyer = staff_client(console, "buyer782@example.com").get("/inbox").get_data(as_text=True)
     assert buyer.index('data-testid="proposals"') < buyer.index('data-testid="shortfalls"')
+
+
+def test_a_declined_proposal_the_supplier_replaces_waits_for_a_decision_again(session, proposal):
+    line = proposal.lines[1]
+    buyer = make_account(session, "buyer783@example.com", staff_role="buyer")
+    purchasing.decline_proposal(
+        session,
+        account_id=buyer.id,
+        po_number="PO-781",
+        line_no=2,
+        expected_version=line.version,
+        reason="Full quantity, please.",
+    )
+    assert purchasing.proposals_awaiting_decision(session) == []
+    supplier_user = session.scalar(select(Account).where(Account.email == "sales@sup781.example.com"))
+
+    purchasing.acknowledge_line(
+        session,
+        account_id=supplier_user.id,
+        partner_id=proposal.supplier_id,
+        po_number="PO-781",
+        line_no=2,
+        expected_version=line.version,
+        action="propose",
+        proposed_date=NEW_DATE,
+    )
+
+    (waiting,) = purchasing.proposals_awaiting_decision(session)
+    assert (waiting.po_number, waiting.line_no, waiting.proposed_qty, waiting.proposed_date) == (
+        "PO-781",
+        2,
+        None,
+        NEW_DATE,
+    )
+    assert waiting.line_version == line.version
+    assert purchasing.count_awaiting_decision(session) == 1
