@@ -140,7 +140,7 @@ def test_demo_logins_exist_with_their_roles_and_the_published_password(loaded):
         e: "console" if is_staff else "extranet" for e, (is_staff, _) in staff.items()
     }
     assert all(d.password == DEMO_PASSWORD for d in DEMO_LOGINS)
-    assert count(s, Account, Account.is_staff) == 3  # the staff logins and no one else
+    assert count(s, Account, Account.is_staff) == 4  # the staff logins and no one else
     # Other demo accounts (partner contacts) cannot sign in: only the listed logins have a password.
     others = s.scalars(select(Account.password_hash).where(Account.email.not_in(emails))).all()
     assert others
