@@ -39,6 +39,8 @@ from internal.quantities import quantity_problem
 DEFAULT_TOLERANCE = Decimal("0.10")
 #: Staff who keep the demand plan: copy it to a draft, change it, derive and publish it.
 PLANNING_ROLES = (StaffRole.planner, StaffRole.buyer, StaffRole.policy_admin)
+#: Quantities are kept to three decimals.
+MILLI = Decimal("0.001")
 COLUMNS = ("sku", "site", "week", "qty", "comment")
 MAX_ROWS = 20_000
 #: Columns read from a spreadsheet row: the five a commit has, wherever they are among the first few.
@@ -765,9 +767,6 @@ def set_plan_quantities(
     )
     session.flush()
     return changed
-
-
-MILLI = Decimal("0.001")
 
 
 def _scale(buckets: list[ForecastBucket], qty: Decimal) -> None:

@@ -256,12 +256,12 @@ def _proposal(
         _awaiting_decision().where(PurchaseOrder.number == po_number, PurchaseOrderLine.line_no == line_no)
     ).first()
     if found is None:
-        exists = session.scalar(
+        line_id = session.scalar(
             select(PurchaseOrderLine.id)
             .join(PurchaseOrder)
             .where(PurchaseOrder.number == po_number, PurchaseOrderLine.line_no == line_no)
         )
-        if exists is None:
+        if line_id is None:
             raise DocumentNotFound(f"{po_number}/{line_no}")
         raise LineChanged(f"{po_number}/{line_no}")  # decided already, or the supplier answered again
     line, proposal = found

@@ -84,6 +84,7 @@ def test_a_buyer_accepts_a_proposal_the_line_changes_and_the_supplier_is_emailed
     session,
     connection,
     proposal,
+    client,
     smtp_sink,  # noqa: F811
 ):
     import internal
@@ -118,6 +119,9 @@ def test_a_buyer_accepts_a_proposal_the_line_changes_and_the_supplier_is_emailed
     again = decide(buyer, "decline", line.version - 1, reason="late click")
     assert again.status_code == 302
     assert "changed since you opened the inbox" in buyer.get("/inbox").get_data(as_text=True)
+    sign_in(client, "sales@sup781.example.com")
+    supplier_page = client.get("/supplier/purchase-orders/PO-781").get_data(as_text=True)
+    assert 'data-testid="decision-2">Your proposal was accepted.' in supplier_page
 
 
 def test_declining_needs_a_reason_and_the_supplier_reads_it_on_its_order(
