@@ -91,6 +91,12 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("policy.admin@example.com", DEMO_PASSWORD, "staff, policy admin", "console"),
     DemoLogin("staff.viewer@example.com", DEMO_PASSWORD, "staff, read-only viewer", "console"),
     DemoLogin("buyer@example.com", DEMO_PASSWORD, "staff, buyer", "console"),
+    DemoLogin(
+        "planner@example.com",
+        DEMO_PASSWORD,
+        "staff, planner: copies, changes and publishes the plan",
+        "console",
+    ),
 )
 
 
@@ -786,6 +792,7 @@ class _Demo:
             ("policy.admin@example.com", "Priya Raman", password_hash, "policy_admin", []),
             ("staff.viewer@example.com", "Tom Becker", password_hash, "viewer", []),
             ("buyer@example.com", "Anna Kowalski", password_hash, "buyer", []),
+            ("planner@example.com", "Sofia Marino", password_hash, "planner", []),
         ]
         for p in self.suppliers + [c for c in self.customers if c.kind == "customer"]:
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)

@@ -13,11 +13,11 @@ import io
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from internal.models import (
@@ -27,15 +27,21 @@ from internal.models import (
     ForecastCommit,
     ForecastPlan,
     Item,
+    Partner,
     PlanStatus,
     Site,
     SourceListEntry,
+    StaffRole,
 )
 from internal.partners import lock_partner_documents
 from internal.quantities import quantity_problem
 
 #: A commit further than this fraction below or above the supplier's share of demand is flagged.
 DEFAULT_TOLERANCE = Decimal("0.10")
+#: Staff who keep the demand plan: copy it to a draft, change it, derive and publish it.
+PLANNING_ROLES = (StaffRole.planner, StaffRole.buyer, StaffRole.policy_admin)
+#: Quantities are kept to three decimals.
+MILLI = Decimal("0.001")
 COLUMNS = ("sku", "site", "week", "qty", "comment")
 #: The forecast export's column for the commit: a file with it names the demand "qty" and the commit here.
 COMMIT_COLUMN = "commit"
@@ -481,8 +487,93 @@ def _xlsx_rows(content: bytes) -> list[list[object]]:
         book.close()
 
 
-def plans_with_bucket_counts(session: Session) -> list[tuple[ForecastPlan, int]]:
-    """Every demand plan, by name and newest version first, with how many buckets it holds."""
+# -- shortfalls: what the planners' inbox lists ------------------------------------------------------
+
+
+def is_shortfall() -> ColumnElement[bool]:
+    """The one definition of a commit the planners must follow up: every inbox count and list uses it."""
+    return ForecastCommit.status == CommitStatus.shortfall
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A supplier's commit below what the published plan expects of it."""
+
+    supplier_code: str
+    supplier_name: str
+    sku: str
+    item: str
+    uom: str
+    site: str
+    week: dt.date
+    forecast_qty: Decimal
+    committed_qty: Decimal
+    comment: str
+    updated_at: dt.datetime
+
+    @property
+    def gap(self) -> Decimal:
+        return self.forecast_qty - self.committed_qty
+
+
+def _shortfalls() -> Any:
+    """Shortfalls against the published plans, in weeks that can still take commits."""
+    return (
+        select(ForecastCommit)
+        .join(ForecastPlan, ForecastPlan.id == ForecastCommit.plan_id)
+        .where(
+            ForecastPlan.status == PlanStatus.published,
+            or_(ForecastPlan.frozen_until.is_(None), ForecastCommit.week_start > ForecastPlan.frozen_until),
+            is_shortfall(),
+        )
+    )
+
+
+def count_shortfalls(session: Session) -> int:
+    return int(session.scalar(_shortfalls().with_only_columns(func.count(ForecastCommit.id))) or 0)
+
+
+def shortfalls(session: Session, limit: int = 50) -> list[Shortfall]:
+    """The shortfalls, soonest week first, then the largest gap."""
+    rows = session.execute(
+        _shortfalls()
+        .with_only_columns(
+            Partner.code,
+            Partner.name,
+            Item.sku,
+            Item.name,
+            Item.uom,
+            Site.code,
+            ForecastCommit.week_start,
+            ForecastCommit.forecast_qty,
+            ForecastCommit.committed_qty,
+            ForecastCommit.comment,
+            ForecastCommit.updated_at,
+        )
+        .join(Partner, Partner.id == ForecastCommit.supplier_id)
+        .join(Item, Item.id == ForecastCommit.item_id)
+        .join(Site, Site.id == ForecastCommit.site_id)
+        .order_by(
+            ForecastCommit.week_start,
+            (ForecastCommit.forecast_qty - ForecastCommit.committed_qty).desc(),
+            ForecastCommit.id,
+        )
+        .limit(limit)
+    ).all()
+    return [Shortfall(*row) for row in rows]
+
+
+# -- plans as planners keep them: copy the published one, change quantities, publish -----------------
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    plan: ForecastPlan
+    buckets: int
+
+
+def plan_summaries(session: Session) -> list[PlanSummary]:
+    """Every plan by name, newest version first, with its number of buckets."""
     # Counted per plan through the (plan, item, week) index: a join grouped over millions of buckets
     # took seconds on the large demo.
     buckets = (
@@ -492,4 +583,282 @@ def plans_with_bucket_counts(session: Session) -> list[tuple[ForecastPlan, int]]
         .scalar_subquery()
     )
     query = select(ForecastPlan, buckets).order_by(ForecastPlan.name, ForecastPlan.version.desc())
-    return [(plan, count) for plan, count in session.execute(query)]
+    return [PlanSummary(plan, int(n or 0)) for plan, n in session.execute(query).all()]
+
+
+def find_plan(session: Session, plan_id: int) -> ForecastPlan | None:
+    return session.get(ForecastPlan, plan_id)
+
+
+class PlanRefused(ValueError):
+    """Nothing was changed; ``errors`` names each row or cell and what to fix."""
+
+    def __init__(self, errors: list[Any]) -> None:
+        super().__init__("; ".join(str(e) for e in errors[:5]))
+        self.errors = errors
+
+
+def copy_plan(session: Session, plan_id: int, *, account_id: int | None) -> ForecastPlan:
+    """A new draft version of a published plan with the same buckets, for planners to change."""
+    source = session.get(ForecastPlan, plan_id)
+    if source is None or source.status != PlanStatus.published:
+        raise PlanRefused([_l("Only the published plan can be copied to a draft.")])
+    draft = session.scalar(
+        select(ForecastPlan).where(ForecastPlan.name == source.name, ForecastPlan.status == PlanStatus.draft)
+    )
+    if draft is not None:
+        raise PlanRefused(
+            [
+                _l(
+                    "%(name)s has a draft already (version %(version)s): change or publish that one.",
+                    name=source.name,
+                    version=draft.version,
+                )
+            ]
+        )
+    latest = session.scalar(select(func.max(ForecastPlan.version)).where(ForecastPlan.name == source.name))
+    plan = ForecastPlan(
+        name=source.name,
+        version=(latest or 0) + 1,
+        status=PlanStatus.draft,
+        horizon_start=source.horizon_start,
+        weeks=source.weeks,
+        frozen_until=source.frozen_until,
+    )
+    session.add(plan)
+    session.flush()
+    columns = ("item_id", "site_id", "week_start", "qty", "customer_id", "channel", "supplier_id")
+    session.execute(
+        insert(ForecastBucket).from_select(
+            ("plan_id", *columns),
+            select(
+                literal(plan.id).label("plan_id"),
+                *(getattr(ForecastBucket, c) for c in columns),
+            ).where(ForecastBucket.plan_id == source.id),
+        )
+    )
+    session.add(
+        AuditEvent(
+            account_id=account_id,
+            action="forecast.copied",
+            object_type="forecast_plan",
+            object_id=str(plan.id),
+            detail={"name": plan.name, "version": plan.version, "from_version": source.version},
+        )
+    )
+    session.flush()
+    return plan
+
+
+def plan_weeks(plan: ForecastPlan) -> list[dt.date]:
+    return [plan.horizon_start + dt.timedelta(weeks=n) for n in range(plan.weeks)]
+
+
+@dataclass(frozen=True)
+class GridRow:
+    """One item at one site: its quantity in each of the plan's weeks (0 where there is no demand)."""
+
+    sku: str
+    item: str
+    uom: str
+    site: str
+    qty: dict[dt.date, Decimal]
+
+
+@dataclass(frozen=True)
+class PlanGrid:
+    weeks: list[dt.date]
+    rows: list[GridRow]
+    #: How many (item, site) rows match, over all pages.
+    total: int
+
+
+def plan_grid(
+    session: Session, plan: ForecastPlan, *, search: str = "", page: int = 1, size: int = 20
+) -> PlanGrid:
+    """A page of the plan as a grid: (item, site) rows by SKU, one column per week."""
+    pairs = (
+        select(ForecastBucket.item_id, ForecastBucket.site_id)
+        .where(ForecastBucket.plan_id == plan.id)
+        .distinct()
+        .subquery()
+    )
+    query = (
+        select(Item.id, Site.id, Item.sku, Item.name, Item.uom, Site.code)
+        .join(pairs, pairs.c.item_id == Item.id)
+        .join(Site, Site.id == pairs.c.site_id)
+    )
+    if search.strip():
+        like = f"%{search.strip()}%"
+        query = query.where(or_(Item.sku.ilike(like), Item.name.ilike(like)))
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    shown = session.execute(
+        query.order_by(Item.sku, Site.code).limit(size).offset((max(page, 1) - 1) * size)
+    ).all()
+    quantities: dict[tuple[int, int], dict[dt.date, Decimal]] = {(i, s): {} for i, s, *_rest in shown}
+    if shown:
+        for item_id, site_id, week, qty in session.execute(
+            select(
+                ForecastBucket.item_id,
+                ForecastBucket.site_id,
+                ForecastBucket.week_start,
+                func.sum(ForecastBucket.qty),
+            )
+            .where(ForecastBucket.plan_id == plan.id, ForecastBucket.item_id.in_({i for i, *_r in shown}))
+            .group_by(ForecastBucket.item_id, ForecastBucket.site_id, ForecastBucket.week_start)
+        ).all():
+            if (item_id, site_id) in quantities:
+                quantities[(item_id, site_id)][week] = Decimal(qty)
+    weeks = plan_weeks(plan)
+    rows = [
+        GridRow(sku, name, uom, site, {w: quantities[(i, s)].get(w, Decimal(0)) for w in weeks})
+        for i, s, sku, name, uom, site in shown
+    ]
+    return PlanGrid(weeks, rows, total)
+
+
+@dataclass(frozen=True)
+class PlanQuantity:
+    """The demand an item at a site should have in a week of the plan."""
+
+    sku: str
+    site: str
+    week: dt.date
+    qty: Decimal
+    #: Where it came from in an upload (for error messages); 0 for the console's grid.
+    row: int = 0
+
+
+def set_plan_quantities(
+    session: Session, plan_id: int, *, account_id: int | None, entries: Iterable[PlanQuantity]
+) -> int:
+    """Set each (item, site, week) of a draft plan to the quantity given; all entries or none.
+
+    Where several buckets make up the quantity (one per customer or channel driving it), each is scaled
+    so they keep their proportions; where there was none, one bucket is added with the channel
+    "planned". Returns how many quantities changed.
+    """
+    entries = list(entries)
+    plan = session.get(ForecastPlan, plan_id)
+    if plan is None:
+        raise PlanRefused([_l("There is no such plan.")])
+    if plan.status != PlanStatus.draft:
+        raise PlanRefused([_l("Only a draft plan can be changed; copy the published plan to a draft first.")])
+    if not entries:
+        raise PlanRefused([_l("There is nothing to change.")])
+    items = dict(
+        session.execute(select(Item.sku, Item.id).where(Item.sku.in_({e.sku for e in entries}))).all()
+    )
+    sites = dict(
+        session.execute(select(Site.code, Site.id).where(Site.code.in_({e.site for e in entries}))).all()
+    )
+    weeks = set(plan_weeks(plan))
+    errors: list[Any] = []
+    seen: set[tuple[str, str, dt.date]] = set()
+    for e in entries:
+        where = _l("row %(n)s: ", n=e.row) if e.row else ""
+        if e.sku not in items:
+            errors.append(_l("%(where)sthere is no item %(sku)s.", where=where, sku=repr(e.sku)))
+        if e.site not in sites:
+            errors.append(_l("%(where)sthere is no site %(site)s.", where=where, site=repr(e.site)))
+        if e.week not in weeks:
+            errors.append(
+                _l(
+                    "%(where)s%(week)s is not a week of this plan: weeks start on a Monday from %(start)s "
+                    "to %(end)s.",
+                    where=where,
+                    week=e.week,
+                    start=plan.horizon_start,
+                    end=plan.horizon_start + dt.timedelta(weeks=plan.weeks - 1),
+                )
+            )
+        field = (
+            str(_l("row %(n)s, qty", n=e.row))
+            if e.row
+            else str(_l("%(sku)s at %(site)s, week of %(week)s", sku=e.sku, site=e.site, week=e.week))
+        )
+        if problem := quantity_problem(e.qty, field):
+            errors.append(problem)
+        typed = (e.sku, e.site, e.week)
+        if typed in seen:
+            errors.append(
+                _l(
+                    "%(where)s%(sku)s at %(site)s for %(week)s appears twice.",
+                    where=where,
+                    sku=e.sku,
+                    site=e.site,
+                    week=e.week,
+                )
+            )
+        seen.add(typed)
+    if errors:
+        raise PlanRefused(errors)
+
+    wanted = {(items[e.sku], sites[e.site], e.week): e.qty for e in entries}
+    buckets: dict[tuple[int, int, dt.date], list[ForecastBucket]] = {}
+    for bucket in session.scalars(
+        select(ForecastBucket)
+        .where(
+            ForecastBucket.plan_id == plan.id,
+            ForecastBucket.item_id.in_({k[0] for k in wanted}),
+            ForecastBucket.week_start.in_({k[2] for k in wanted}),
+        )
+        .order_by(ForecastBucket.id)
+    ):
+        key = (bucket.item_id, bucket.site_id, bucket.week_start)
+        if key in wanted:
+            buckets.setdefault(key, []).append(bucket)
+    changed = 0
+    for key, qty in wanted.items():
+        found = buckets.get(key, [])
+        if sum((b.qty for b in found), Decimal(0)) == qty:
+            continue
+        changed += 1
+        if not found:
+            session.add(
+                ForecastBucket(
+                    plan_id=plan.id,
+                    item_id=key[0],
+                    site_id=key[1],
+                    week_start=key[2],
+                    qty=qty,
+                    channel="planned",
+                )
+            )
+            continue
+        _scale(found, qty)
+    session.add(
+        AuditEvent(
+            account_id=account_id,
+            action="forecast.edited",
+            object_type="forecast_plan",
+            object_id=str(plan.id),
+            detail={"name": plan.name, "version": plan.version, "changed": changed},
+        )
+    )
+    session.flush()
+    return changed
+
+
+def _scale(buckets: list[ForecastBucket], qty: Decimal) -> None:
+    """Share ``qty`` over the buckets in their present proportions (all to the first if they are all 0)."""
+    total = sum((b.qty for b in buckets), Decimal(0))
+    largest = max(buckets, key=lambda b: b.qty)
+    left = qty
+    for bucket in buckets:
+        if bucket is not largest:
+            # Rounded down, so what is left for the largest is never below its own share.
+            bucket.qty = (
+                (qty * bucket.qty / total).quantize(MILLI, rounding=ROUND_DOWN) if total else Decimal(0)
+            )
+            left -= bucket.qty
+    largest.qty = left  # its share and what rounding left over: the parts add up to exactly ``qty``
+
+
+def read_plan_upload(filename: str, content: bytes) -> list[PlanQuantity]:
+    """Quantities from a CSV or XLSX file with the columns sku, site, week and qty (as commits are read)."""
+    try:
+        entries = read_upload(filename, content)
+    except CommitRefused as refused:
+        raise PlanRefused(refused.errors) from None
+    return [PlanQuantity(e.sku, e.site, e.week, e.qty, e.row) for e in entries]

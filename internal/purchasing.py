@@ -9,24 +9,32 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from internal.models import (
+    AuditEvent,
+    Item,
     LineStatus,
     Partner,
+    ProposalDecision,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderLineResponse,
     ResponseAction,
+    StaffRole,
+    utcnow,
 )
 from internal.models import PurchaseOrderStatus as PurchaseOrderStatus  # the console filters by it
 from internal.quantities import quantity_problem
 
 ANSWERABLE = (PurchaseOrderStatus.open, PurchaseOrderStatus.acknowledged)
+#: Staff who decide suppliers' proposed changes to purchase-order lines.
+DECIDING_ROLES = (StaffRole.buyer, StaffRole.policy_admin)
 
 
 @dataclass(frozen=True)
@@ -211,3 +219,190 @@ def count_open_orders(session: Session) -> int:
         )
         or 0
     )
+
+
+# -- the buyer decides the supplier's proposals ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AwaitingProposal:
+    """A supplier's proposed change to a purchase-order line that no buyer has decided yet."""
+
+    po_number: str
+    line_no: int
+    supplier_code: str
+    supplier_name: str
+    sku: str
+    item: str
+    uom: str
+    qty: Decimal
+    need_by: dt.date
+    proposed_qty: Decimal | None
+    proposed_date: dt.date | None
+    reason: str
+    proposed_at: dt.datetime
+    #: The line's version when read: a decision names it, so a newer answer is not decided blind.
+    line_version: int
+
+
+class DecisionRefused(ValueError):
+    """The decision cannot be taken as given; the message says what to change."""
+
+
+_later = aliased(PurchaseOrderLineResponse)
+
+
+def _awaiting_decision() -> Any:
+    """Lines whose supplier proposed a change no buyer has decided, on orders still being answered."""
+    return (
+        select(PurchaseOrderLine, PurchaseOrderLineResponse)
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+        .join(PurchaseOrderLineResponse, PurchaseOrderLineResponse.line_id == PurchaseOrderLine.id)
+        .where(
+            PurchaseOrderLine.status == LineStatus.change_proposed,
+            PurchaseOrder.status.in_(ANSWERABLE),
+            PurchaseOrderLineResponse.action == ResponseAction.propose,
+            PurchaseOrderLineResponse.decision.is_(None),
+            # The line's latest answer: an earlier proposal the supplier has since replaced is not asked.
+            ~exists().where(
+                _later.line_id == PurchaseOrderLineResponse.line_id, _later.id > PurchaseOrderLineResponse.id
+            ),
+        )
+    )
+
+
+def count_awaiting_decision(session: Session) -> int:
+    """How many proposals wait for a buyer's decision."""
+    query = _awaiting_decision().with_only_columns(func.count(PurchaseOrderLine.id))
+    return int(session.scalar(query) or 0)
+
+
+def proposals_awaiting_decision(session: Session, limit: int = 50) -> list[AwaitingProposal]:
+    """The proposals waiting for a buyer, oldest first (they have waited longest)."""
+    rows = session.execute(
+        _awaiting_decision()
+        .with_only_columns(
+            PurchaseOrder.number,
+            PurchaseOrderLine.line_no,
+            Partner.code,
+            Partner.name,
+            Item.sku,
+            Item.name,
+            Item.uom,
+            PurchaseOrderLine.qty,
+            PurchaseOrderLine.need_by,
+            PurchaseOrderLineResponse.proposed_qty,
+            PurchaseOrderLineResponse.proposed_date,
+            PurchaseOrderLineResponse.reason,
+            PurchaseOrderLineResponse.created_at,
+            PurchaseOrderLine.version,
+        )
+        .join(Partner, Partner.id == PurchaseOrder.supplier_id)
+        .join(Item, Item.id == PurchaseOrderLine.item_id)
+        .order_by(PurchaseOrderLineResponse.created_at, PurchaseOrderLineResponse.id)
+        .limit(limit)
+    ).all()
+    return [AwaitingProposal(*row) for row in rows]
+
+
+def _proposal(
+    session: Session, po_number: str, line_no: int, expected_version: int
+) -> tuple[PurchaseOrderLine, PurchaseOrderLineResponse]:
+    found = session.execute(
+        _awaiting_decision().where(PurchaseOrder.number == po_number, PurchaseOrderLine.line_no == line_no)
+    ).first()
+    if found is None:
+        line_id = session.scalar(
+            select(PurchaseOrderLine.id)
+            .join(PurchaseOrder)
+            .where(PurchaseOrder.number == po_number, PurchaseOrderLine.line_no == line_no)
+        )
+        if line_id is None:
+            raise DocumentNotFound(f"{po_number}/{line_no}")
+        raise LineChanged(f"{po_number}/{line_no}")  # decided already, or the supplier answered again
+    line, proposal = found
+    if line.version != expected_version:
+        raise LineChanged(f"{po_number}/{line_no}")
+    return line, proposal
+
+
+def _flush_decision(session: Session, po_number: str, line_no: int) -> None:
+    try:
+        # The line's UPDATE carries "WHERE version = expected": a concurrent answer makes it match no row.
+        session.flush()
+    except StaleDataError as error:
+        raise LineChanged(f"{po_number}/{line_no}") from error
+
+
+def accept_proposal(
+    session: Session, *, account_id: int, po_number: str, line_no: int, expected_version: int
+) -> PurchaseOrderLine:
+    """The buyer takes the supplier's proposed quantity and/or date: the line changes to it and the order
+    gets a new revision, so the supplier is told of the changed order as of any other change.
+    """
+    line, proposal = _proposal(session, po_number, line_no, expected_version)
+    order = line.order
+    if proposal.proposed_qty is not None and proposal.proposed_qty < line.shipped_qty:
+        raise DecisionRefused(
+            _l(
+                "%(shipped)s were shipped on this line already: a quantity of %(qty)s cannot be accepted.",
+                shipped=line.shipped_qty,
+                qty=proposal.proposed_qty,
+            )
+        )
+    before = {"qty": str(line.qty), "need_by": line.need_by.isoformat()}
+    with session.no_autoflush:
+        if proposal.proposed_qty is not None:
+            line.qty = proposal.proposed_qty
+        if proposal.proposed_date is not None:
+            line.need_by = proposal.proposed_date
+        line.status = LineStatus.accepted
+        proposal.decision = ProposalDecision.accepted
+        proposal.decided_by_id, proposal.decided_at = account_id, utcnow()
+        order.revision += 1
+    _flush_decision(session, po_number, line_no)
+    if order.status is PurchaseOrderStatus.open and all(o.status is not LineStatus.open for o in order.lines):
+        order.status = PurchaseOrderStatus.acknowledged
+    session.add(
+        AuditEvent(
+            account_id=account_id,
+            action="purchase_order.proposal_accepted",
+            object_type="purchase_order_line",
+            object_id=f"{po_number}/{line_no}",
+            detail={"before": before, "after": {"qty": str(line.qty), "need_by": line.need_by.isoformat()}},
+        )
+    )
+    session.flush()
+    return line
+
+
+def decline_proposal(
+    session: Session, *, account_id: int, po_number: str, line_no: int, expected_version: int, reason: str
+) -> PurchaseOrderLine:
+    """The buyer keeps the line as ordered; the supplier reads why on its page and answers the line again."""
+    reason = reason.strip()
+    if not reason:
+        raise DecisionRefused(_l("Give the supplier a reason for declining the proposal."))
+    if len(reason) > 400:
+        raise DecisionRefused(_l("Keep the reason to 400 characters."))
+    line, proposal = _proposal(session, po_number, line_no, expected_version)
+    order = line.order
+    with session.no_autoflush:
+        line.status = LineStatus.open
+        proposal.decision = ProposalDecision.declined
+        proposal.decision_reason = reason
+        proposal.decided_by_id, proposal.decided_at = account_id, utcnow()
+        if order.status is PurchaseOrderStatus.acknowledged:
+            order.status = PurchaseOrderStatus.open  # a line waits for the supplier's answer again
+    _flush_decision(session, po_number, line_no)
+    session.add(
+        AuditEvent(
+            account_id=account_id,
+            action="purchase_order.proposal_declined",
+            object_type="purchase_order_line",
+            object_id=f"{po_number}/{line_no}",
+            detail={"reason": reason},
+        )
+    )
+    session.flush()
+    return line

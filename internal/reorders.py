@@ -19,7 +19,7 @@ from internal.purchasing import DocumentNotFound
 
 CENT = Decimal("0.01")
 
-__all__ = ["DocumentNotFound", "NotADraft", "ReorderRefused", "confirm_draft", "reorder"]
+__all__ = ["DocumentNotFound", "NotADraft", "ReorderRefused", "confirm_draft", "count_drafts", "reorder"]
 
 
 @dataclass(frozen=True)
@@ -147,3 +147,10 @@ def draft_orders(session: Session, *, limit: int = 200) -> list[SalesOrder]:
 
 def count_sales_orders(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(SalesOrder)) or 0
+
+
+def count_drafts(session: Session) -> int:
+    """How many customers' reorders wait as drafts for sales staff to confirm."""
+    return int(
+        session.scalar(select(func.count()).select_from(SalesOrder).where(SalesOrder.draft.is_(True))) or 0
+    )

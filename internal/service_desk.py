@@ -30,6 +30,7 @@ __all__ = [
     "RequestRefused",
     "ServiceRequest",
     "ServiceRequestStatus",
+    "count_awaiting_reply",
     "customer_message",
     "open_request",
     "request_with_messages",
@@ -194,3 +195,9 @@ def request_with_messages(session: Session, number: str) -> ServiceRequest | Non
         .where(ServiceRequest.number == number)
         .options(selectinload(ServiceRequest.messages).selectinload(ServiceRequestMessage.author))
     )
+
+
+def count_awaiting_reply(session: Session) -> int:
+    """How many customers' requests wait for a reply from the service team."""
+    query = select(func.count()).select_from(ServiceRequest).where(ServiceRequest.status.in_(AWAITING_REPLY))
+    return int(session.scalar(query) or 0)

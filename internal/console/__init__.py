@@ -15,7 +15,9 @@ from internal.console.views import (
     desk,
     import_status_label,
     imports,
+    inbox,
     overview,
+    plans,
     sales,
 )
 from internal.web import init_web
@@ -31,6 +33,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sales)
     app.register_blueprint(console_api_clients)
     app.register_blueprint(imports)
+    app.register_blueprint(plans)
+    app.register_blueprint(inbox)
     app.jinja_env.globals.update(import_status_label=import_status_label, can=can)
     app.add_url_rule("/", "index", overview)
 
@@ -42,9 +46,10 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
             "sign_in_hint": _l("For enterprise staff. Partners sign in on the partner portal."),
             "nav_items": [
                 ("index", _l("Overview")),
+                ("inbox.inbox", _l("Inbox")),
                 ("console.partners", _l("Partners")),
                 ("console.purchase_orders", _l("Purchase orders")),
-                ("console.forecast_plans", _l("Forecast plans")),
+                ("planning.forecast_plans", _l("Forecast plans")),
                 ("console.policy_versions", _l("Sharing policy")),
                 ("service_desk.inbox", _l("Service requests")),
                 ("sales_desk.drafts", _l("Orders to confirm")),

@@ -35,6 +35,8 @@ class StaffRole(enum.StrEnum):
     policy_admin = "policy_admin"
     buyer = "buyer"
     viewer = "viewer"
+    #: Keeps the demand plan: drafts, edits and publishes it, and follows suppliers' shortfalls.
+    planner = "planner"
 
 
 partner_group_member = Table(

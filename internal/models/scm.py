@@ -153,8 +153,13 @@ class ResponseAction(enum.StrEnum):
     propose = "propose"
 
 
+class ProposalDecision(enum.StrEnum):
+    accepted = "accepted"
+    declined = "declined"
+
+
 class PurchaseOrderLineResponse(Base):
-    """The supplier's answer to one purchase-order line."""
+    """The supplier's answer to one purchase-order line (and, to a proposal, the buyer's decision)."""
 
     __tablename__ = "purchase_order_line_response"
 
@@ -166,8 +171,14 @@ class PurchaseOrderLineResponse(Base):
     proposed_qty: Mapped[quantity | None] = mapped_column(nullable=True)
     proposed_date: Mapped[dt.date | None]
     created_at: Mapped[created_now]
+    #: The buyer's answer to a proposal: None while it awaits a decision (and for accepts and rejects).
+    decision: Mapped[ProposalDecision | None] = mapped_column(enum_column(ProposalDecision), nullable=True)
+    #: Why the buyer declined; the supplier reads it on its purchase-order page.
+    decision_reason: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    decided_by_id: Mapped[int | None] = account_fk()
+    decided_at: Mapped[dt.datetime | None]
 
-    account: Mapped[Account | None] = relationship()
+    account: Mapped[Account | None] = relationship(foreign_keys=[account_id])
 
 
 class CommitStatus(enum.StrEnum):

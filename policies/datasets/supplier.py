@@ -35,6 +35,7 @@ from internal.models import (
     PlanStatus,
     PurchaseOrder,
     PurchaseOrderLine,
+    PurchaseOrderLineResponse,
     PurchaseOrderStatus,
     ShipNotice,
     ShipNoticeLine,
@@ -136,6 +137,18 @@ PURCHASE_ORDERS = Dataset(
 )
 
 
+def _latest_answer(column: Expr) -> Any:
+    """A column of the line's latest answer: a buyer's decision shows until the supplier answers again."""
+    return (
+        select(column)
+        .where(PurchaseOrderLineResponse.line_id == PurchaseOrderLine.id)
+        .order_by(PurchaseOrderLineResponse.id.desc())
+        .limit(1)
+        .correlate(PurchaseOrderLine)
+        .scalar_subquery()
+    )
+
+
 _purchase_order_line_fields: dict[str, Expr] = {
     "order_number": PurchaseOrder.number,
     "line_no": PurchaseOrderLine.line_no,
@@ -149,6 +162,9 @@ _purchase_order_line_fields: dict[str, Expr] = {
     "shipped_qty": PurchaseOrderLine.shipped_qty,
     #: The line's version: an answer names the version it was given to, so a stale answer is caught.
     "version": PurchaseOrderLine.version,
+    #: The buyer's decision on the supplier's latest proposal (accepted, declined) and why it was declined.
+    "decision": _latest_answer(PurchaseOrderLineResponse.decision),
+    "decision_reason": _latest_answer(PurchaseOrderLineResponse.decision_reason),
 }
 _purchase_order_line_sort = ((PurchaseOrder.id, int), (PurchaseOrderLine.line_no, int))
 

@@ -16,6 +16,7 @@ HOME_MARKER = {
     "policy.admin@example.com": "console-home",
     "staff.viewer@example.com": "console-home",
     "buyer@example.com": "console-home",
+    "planner@example.com": "console-home",
 }
 
 

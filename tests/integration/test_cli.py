@@ -41,7 +41,7 @@ def test_upgrade_then_small_demo_on_an_empty_database(tmp_path_factory):
         with engine.connect() as conn:
             assert 15 <= conn.scalar(select(func.count()).select_from(Partner)) <= 30
             assert conn.scalar(select(func.count()).select_from(SalesOrderLine)) >= 4000
-            assert conn.scalar(select(func.count()).select_from(Account).where(Account.is_staff)) == 3
+            assert conn.scalar(select(func.count()).select_from(Account).where(Account.is_staff)) == 4
         engine.dispose()
 
         explained = portal("policy", "explain", "--partner", "SUP-002", "--dataset", "inventory", url=url)

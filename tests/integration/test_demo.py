@@ -114,7 +114,7 @@ def test_demo_logins_exist_with_their_roles_and_the_published_password(loaded):
     emails = [d.email for d in DEMO_LOGINS]
     accounts = {a.email: a for a in s.scalars(select(Account).where(Account.email.in_(emails)))}
     assert set(accounts) == set(emails)
-    assert len(emails) == 6
+    assert len(emails) == 7
     assert all(verify_password(a.password_hash, DEMO_PASSWORD) for a in accounts.values())
     assert not verify_password(accounts["buyer@example.com"].password_hash, "wrong-password")
     assert len({a.password_hash for a in accounts.values()}) == 1  # hashed once, shared
@@ -134,12 +134,13 @@ def test_demo_logins_exist_with_their_roles_and_the_published_password(loaded):
         "policy.admin@example.com": (True, "policy_admin"),
         "staff.viewer@example.com": (True, "viewer"),
         "buyer@example.com": (True, "buyer"),
+        "planner@example.com": (True, "planner"),
     }
     assert {d.email: d.app for d in DEMO_LOGINS} == {
         e: "console" if is_staff else "extranet" for e, (is_staff, _) in staff.items()
     }
     assert all(d.password == DEMO_PASSWORD for d in DEMO_LOGINS)
-    assert count(s, Account, Account.is_staff) == 3  # the staff logins and no one else
+    assert count(s, Account, Account.is_staff) == 4  # the staff logins and no one else
     # Other demo accounts (partner contacts) cannot sign in: only the listed logins have a password.
     others = s.scalars(select(Account.password_hash).where(Account.email.not_in(emails))).all()
     assert others

@@ -8,7 +8,9 @@ from internal.console.blueprints import PAGE_SIZE, console
 from internal.console.views import _legacy, partners, purchasing
 from internal.console.views.api_clients import console_api_clients
 from internal.console.views.imports import import_status_label, imports
+from internal.console.views.inbox import inbox
 from internal.console.views.overview import overview
+from internal.console.views.planning import plans
 from internal.console.views.sales_desk import sales
 from internal.console.views.service_desk import desk
 
@@ -20,8 +22,10 @@ __all__ = [
     "desk",
     "import_status_label",
     "imports",
+    "inbox",
     "overview",
     "partners",
+    "plans",
     "purchasing",
     "sales",
 ]

@@ -9,42 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from internal import planning
 from internal.console.blueprints import console
-from internal.console.roles import ANY_STAFF, MANAGERS, POLICY_ADMINS, can, requires
-from internal.web import after_commit, db_session
+from internal.console.roles import ANY_STAFF, POLICY_ADMINS, can, requires
+from internal.web import db_session
 from policies import versions
-from portal.notifications import notify_forecast_published
-
-
-@console.get("/forecast-plans")
-@requires(*ANY_STAFF)
-def forecast_plans() -> str:
-    """The demand plans: drafts a buyer publishes, and what was published when."""
-    plans = planning.plans_with_bucket_counts(db_session())
-    return render_template("console/forecast_plans.html", plans=plans, can_publish=can(*MANAGERS))
-
-
-@console.post("/forecast-plans/<int:plan_id>/publish")
-@requires(*MANAGERS)
-def publish_forecast_plan(plan_id: int) -> Response:
-    """Publish a draft plan and e-mail each supplier of its items what its own policy lets it see."""
-    try:
-        suppliers = planning.publish_plan(db_session(), plan_id, account_id=current_user.account_id)
-    except planning.PublishRefused as refused:
-        flash(str(refused), "danger")
-        return redirect(url_for("console.forecast_plans"))
-
-    def notify() -> None:
-        for supplier_id in suppliers:
-            notify_forecast_published.delay(supplier_id)
-
-    after_commit(notify)
-    flash(
-        _("The plan is published; %(n)d suppliers are being e-mailed.", n=len(suppliers)),
-        "success",
-    )
-    return redirect(url_for("console.forecast_plans"))
 
 
 @console.route("/policies", methods=["GET", "POST"])

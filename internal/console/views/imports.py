@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,7 +19,7 @@ from internal.console.roles import ANY_STAFF, MANAGERS, can, requires
 from internal.integration import mappings as mapping_service
 from internal.integration import service
 from internal.integration.mappings import CodeKind, SourceSystem
-from internal.integration.tasks import derive_demand_plan, run_import
+from internal.integration.tasks import run_import
 from internal.web import after_commit, db_session
 
 imports = Blueprint(
@@ -190,17 +190,3 @@ def delete_code_mapping(mapping_id: int) -> Response:
         abort(404)
     flash(_("The mapping is deleted."), "success")
     return redirect(url_for("imports.code_mappings"))
-
-
-@imports.post("/forecast-plans/derive")
-@requires(*MANAGERS)
-def derive_plan() -> Response:
-    """Derive supplier demand from customer demand into a new draft plan (in the background)."""
-    weeks = min(max(request.form.get("weeks", 26, type=int) or 26, 1), 104)
-    account_id = current_user.account_id
-    after_commit(lambda: derive_demand_plan.delay(weeks, account_id))
-    flash(
-        _("Supplier demand is being derived from customer demand; the new draft appears in this list."),
-        "success",
-    )
-    return redirect(url_for("console.forecast_plans"))
