@@ -27,6 +27,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Executable, create_engine, event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
+from internal.audit import chain_new_events
+
 #: Execution option read by the SQLite BEGIN hook: "IMMEDIATE" takes the write lock at BEGIN.
 SQLITE_BEGIN = "portal_sqlite_begin"
 #: Seconds a SQLite writer waits for the lock before "database is locked".
@@ -69,6 +71,8 @@ def make_session_factory(bind: Engine | Connection) -> sessionmaker[Session]:
         factory = sessionmaker(bind=bind, expire_on_commit=False)
     event.listen(factory, "after_flush", _note_flush)
     event.listen(factory, "do_orm_execute", _note_statement)
+    # Audit events are chained as they are written, whichever service adds them.
+    event.listen(factory, "before_flush", chain_new_events)
     return factory
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from internal import config as settings
+from internal.audit_cli import audit_cli
 from internal.db import make_engine, make_session_factory
 from policies.cli import policy_cli
 
@@ -21,6 +22,7 @@ def main() -> None:
 
 
 main.add_command(policy_cli)
+main.add_command(audit_cli)
 
 
 @main.group(help="Database schema.")
