@@ -1,9 +1,10 @@
 """The audit log: who did what that governance cares about, when (UTC) and from where.
 
-Append-only and chained. Every new ``AuditEvent`` (whether made by ``record`` or added to a session
-from ``internal.db``'s factories directly) is given, as the session flushes, the next sequence number and a hash: SHA-256 over the
-previous event's hash and this event's canonical content. ``verify`` walks the chain and names the first
-event whose content was edited, or that follows a deleted one.
+Append-only and chained. Every new ``AuditEvent`` (made by ``record``, or added directly to a session
+of ``internal.db``'s factories) is given, as the session flushes, the next sequence number and a hash:
+SHA-256 over the previous event's hash and this event's canonical content. ``verify`` walks the chain
+and names the first event whose content was edited, or that follows a deleted one. (Deleting the newest
+events leaves no trace in the chain itself; the count ``verify`` reports is the check for that.)
 
 Writers queue: on SQLite every write transaction already begins IMMEDIATE (``internal.db``), so the
 flush reads the last hash under the write lock; on PostgreSQL the flush takes a transaction-scoped
@@ -44,7 +45,7 @@ def record(
     object_type: str = "",
     object_id: str = "",
     address: str | None = None,
-    **detail: Any,
+    detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event; ``actor`` defaults to the account's e-mail, ``address`` to the request's.
 
@@ -57,7 +58,7 @@ def record(
         action=action,
         object_type=object_type,
         object_id=object_id[:60],
-        detail=detail,
+        detail=detail or {},
     )
     session.add(entry)
     session.flush()
@@ -133,7 +134,11 @@ def _walk(session: Session, batch: int = 1000) -> Iterator[AuditEvent]:
     after = 0
     while True:
         rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(batch)
+            select(AuditEvent)
+            .where(AuditEvent.seq > after)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
+            .execution_options(populate_existing=True)
         ).all()
         if not rows:
             return

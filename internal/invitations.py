@@ -76,9 +76,7 @@ def invite(
         actor_id=invited_by_id,
         object_type="invitation",
         object_id=str(invitation.id),
-        email=email,
-        partner_id=partner_id,
-        role=member_role.value,
+        detail={"email": email, "partner_id": partner_id, "role": member_role.value},
     )
     return invitation, token
 
@@ -133,6 +131,6 @@ def accept(session: Session, token: str, *, name: str, password: str) -> Account
         actor_id=account.id,
         object_type="invitation",
         object_id=str(invitation.id),
-        partner_id=invitation.partner_id,
+        detail={"partner_id": invitation.partner_id},
     )
     return account

@@ -129,8 +129,7 @@ def deactivate(session: Session, *, actor_id: int, partner_id: int, membership_i
         actor_id=actor_id,
         object_type="membership",
         object_id=str(membership.id),
-        account_id=membership.account_id,
-        partner_id=partner_id,
+        detail={"account_id": membership.account_id, "partner_id": partner_id},
     )
     # Sessions hold no per-partner state worth keeping: end them all so access stops now.
     end_all_sessions(session, membership.account_id)
@@ -147,8 +146,7 @@ def reactivate(session: Session, *, actor_id: int, partner_id: int, membership_i
         actor_id=actor_id,
         object_type="membership",
         object_id=str(membership.id),
-        account_id=membership.account_id,
-        partner_id=partner_id,
+        detail={"account_id": membership.account_id, "partner_id": partner_id},
     )
 
 

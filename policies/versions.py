@@ -31,8 +31,7 @@ def _audit(
         actor_id=account_id,
         object_type="policy_version",
         object_id=str(version.number),
-        hash=version.content_hash,
-        **detail,
+        detail={"hash": version.content_hash, **detail},
     )
 
 

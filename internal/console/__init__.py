@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from internal.console.api_clients import console_api_clients
+from internal.console.audit import audit_log
 from internal.console.imports import import_status_label, imports
 from internal.console.sales_desk import sales
 from internal.console.service_desk import desk
@@ -26,6 +27,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sales)
     app.register_blueprint(console_api_clients)
     app.register_blueprint(imports)
+    app.register_blueprint(audit_log)
     app.jinja_env.globals["import_status_label"] = import_status_label
     app.add_url_rule("/", "index", overview)
 
@@ -45,6 +47,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
                 ("sales_desk.drafts", _l("Orders to confirm")),
                 ("console_api_clients.clients", _l("API clients")),
                 ("imports.import_jobs", _l("Imports")),
+                ("audit_log.entries", _l("Audit log")),
             ]
             if current_user.is_authenticated
             else [],

@@ -61,8 +61,7 @@ def complete_sign_in(account: Account, method: str, target: str | None) -> Respo
         object_type="account",
         object_id=str(account.id),
         address=_address(),
-        app=audience,
-        method=method,
+        detail={"app": audience, "method": method},
     )
     _sign_in(token)
     return redirect(target or url_for("index"))
@@ -77,9 +76,7 @@ def record_refused_sign_in(who: str, reason: str, *, actor_id: int | None = None
         actor=who,
         object_type="account",
         address=_address(),
-        app=current_app.config["PORTAL_AUDIENCE"],
-        reason=reason,
-        **detail,
+        detail={"app": current_app.config["PORTAL_AUDIENCE"], "reason": reason, **detail},
     )
 
 
