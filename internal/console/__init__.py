@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from internal.console.api_clients import console_api_clients
 from internal.console.audit import audit_log
+from internal.console.company_sign_in import company_sign_in, init_company_sign_in, is_configured
 from internal.console.imports import import_status_label, imports
 from internal.console.sales_desk import sales
 from internal.console.service_desk import desk
@@ -28,6 +29,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(console_api_clients)
     app.register_blueprint(imports)
     app.register_blueprint(audit_log)
+    app.register_blueprint(company_sign_in)
+    init_company_sign_in(app)
     app.jinja_env.globals["import_status_label"] = import_status_label
     app.add_url_rule("/", "index", overview)
 
@@ -37,6 +40,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
             "app_title": _l("Staff console"),
             "body_class": "console",
             "sign_in_hint": _l("For enterprise staff. Partners sign in on the partner portal."),
+            "company_sign_in": is_configured(),
             "nav_items": [
                 ("index", _l("Overview")),
                 ("console.partners", _l("Partners")),
