@@ -14,6 +14,7 @@ from internal import config as settings
 from internal.audit_cli import audit_cli
 from internal.db import make_engine, make_session_factory
 from policies.cli import policy_cli
+from policies.ledger_cli import ledger_command
 
 
 @click.group(help="Partner portal: the extranet, the staff console and their tools.")
@@ -23,6 +24,7 @@ def main() -> None:
 
 main.add_command(policy_cli)
 main.add_command(audit_cli)
+main.add_command(ledger_command)
 
 
 @main.group(help="Database schema.")

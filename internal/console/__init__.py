@@ -12,6 +12,7 @@ from internal.console.api_clients import console_api_clients
 from internal.console.audit import audit_log
 from internal.console.company_sign_in import company_sign_in, init_company_sign_in, is_configured
 from internal.console.imports import import_status_label, imports
+from internal.console.ledger import console_ledger
 from internal.console.sales_desk import sales
 from internal.console.service_desk import desk
 from internal.console.views import console, overview
@@ -30,6 +31,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(imports)
     app.register_blueprint(audit_log)
     app.register_blueprint(company_sign_in)
+    app.register_blueprint(console_ledger)
     init_company_sign_in(app)
     app.jinja_env.globals["import_status_label"] = import_status_label
     app.add_url_rule("/", "index", overview)
@@ -51,6 +53,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
                 ("sales_desk.drafts", _l("Orders to confirm")),
                 ("console_api_clients.clients", _l("API clients")),
                 ("imports.import_jobs", _l("Imports")),
+                ("console_ledger.question", _l("Ledger")),
+                ("console_ledger.explain", _l("Explain")),
                 ("audit_log.entries", _l("Audit log")),
             ]
             if current_user.is_authenticated
