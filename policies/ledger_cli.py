@@ -62,6 +62,7 @@ def ledger_command(
     if not found:
         click.echo(f"{partner_code} was shown nothing about {kind} {key} from {period}.")
         return
-    click.echo(f"{partner_code} was shown {kind} {key} {len(found)} times from {period}:")
+    times = f"{len(found)} disclosure{'s' if len(found) != 1 else ''}"
+    click.echo(f"{partner_code} was shown {kind} {key} in {times} from {period}:")
     for seen in found:
         click.echo(f"  {describe(seen)}")

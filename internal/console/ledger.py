@@ -42,7 +42,7 @@ class LedgerQuestion(FilterForm):
     )
     kind = SelectField(_l("Kind of subject"), choices=[SelectChoice(k, label) for k, label in SUBJECT_KINDS])
     subject = StringField(
-        _l("Subject"),
+        _l("SKU, code or number"),
         validators=[DataRequired(_l("Type the SKU, customer code or document number.")), Length(max=200)],
     )
     since = DateField(_l("From (UTC)"), validators=[Optional()], render_kw={"type": "date"})

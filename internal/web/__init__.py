@@ -116,6 +116,7 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
     if config["STAFF_MFA"] not in ("required", "optional"):
         raise ValueError(f"STAFF_MFA must be 'required' or 'optional', not {config['STAFF_MFA']!r}")
     app.before_request(_note_address)
+    app.teardown_request(_forget_address)
     app.before_request(_second_factor_enrolled)
     app.after_request(_not_stored)
     app.register_blueprint(web)
@@ -179,7 +180,17 @@ def _second_factor_enrolled() -> Response | None:
 
 def _note_address() -> None:
     """Audit events made while serving this request say where it came from."""
-    audit.current_address.set(request.remote_addr or "unknown")
+    g.audit_address = audit.current_address.set(request.remote_addr or "unknown")
+
+
+def _forget_address(_exc: BaseException | None) -> None:
+    """The thread serves other requests (or tasks) next: the address must not outlive this request."""
+    token = g.pop("audit_address", None)
+    if token is not None:
+        try:
+            audit.current_address.reset(token)
+        except ValueError:  # set in another context (a server that switches them): forget it there
+            audit.current_address.set("local")
 
 
 def _not_stored(response: Response) -> Response:

@@ -87,7 +87,7 @@ def test_the_ledger_page_answers_what_a_partner_saw_about_an_item_between_two_da
     )
     body = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "SUP-LG1 was shown CP-LG1 2 times." in body
+    assert "SUP-LG1 was shown CP-LG1 in 2 disclosures." in body
     assert "2026-11-02 09:00:00" in body
     assert "2026-11-20 09:00:00" in body
     assert "Export" in body
@@ -95,7 +95,7 @@ def test_the_ledger_page_answers_what_a_partner_saw_about_an_item_between_two_da
     assert "2026-11-03" not in body  # the other supplier's
     assert "2026-11-04" not in body  # a document, not the item
     narrowed = staff_with_ledger.get("/ledger?partner=SUP-LG1&kind=item&subject=CP-LG1&until=2026-11-19")
-    assert "SUP-LG1 was shown CP-LG1 1 times." in narrowed.get_data(as_text=True)
+    assert "SUP-LG1 was shown CP-LG1 in 1 disclosure." in narrowed.get_data(as_text=True)
     nothing = staff_with_ledger.get("/ledger?partner=SUP-LG1&kind=customer&subject=CP-LG1")
     assert "SUP-LG1 was shown nothing about CP-LG1 in this period." in nothing.get_data(as_text=True)
 
@@ -200,7 +200,7 @@ def test_portal_ledger_answers_on_the_command_line(tmp_path_factory):
         both = ledger("--partner", "SUP-LG9", "--subject", "item:CP-LG9")
         assert both.returncode == 0, both.stderr
         lines = both.stdout.splitlines()
-        assert lines[0].startswith("SUP-LG9 was shown item CP-LG9 2 times from 2000-01-01 to ")
+        assert lines[0].startswith("SUP-LG9 was shown item CP-LG9 in 2 disclosures from 2000-01-01 to ")
         assert "2026-11-02 09:00:00 UTC  api" in lines[1]
         assert "version 1" in lines[1]
         assert "on_hand=band:low/ok/high" in lines[1]
@@ -217,7 +217,7 @@ def test_portal_ledger_answers_on_the_command_line(tmp_path_factory):
         )
         assert (
             one.stdout.splitlines()[0]
-            == "SUP-LG9 was shown item CP-LG9 1 times from 2026-11-01 to 2026-11-02:"
+            == "SUP-LG9 was shown item CP-LG9 in 1 disclosure from 2026-11-01 to 2026-11-02:"
         )
         none = ledger("--partner", "SUP-LG9", "--subject", "order:SO-1")
         assert none.returncode == 0
