@@ -25,6 +25,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import instance_state
 
+from internal.db import is_reading
 from internal.models import Account, AuditEvent, utcnow
 
 #: The client address of the request being served; web apps set it per request, elsewhere it is local.
@@ -49,7 +50,9 @@ def record(
 ) -> AuditEvent:
     """Append one event; ``actor`` defaults to the account's e-mail, ``address`` to the request's.
 
-    Flushes (which chains the event), never commits.
+    Flushes (which chains the event), never commits. In a page's read phase (a GET that only read so far)
+    the event waits, like the page's ledger records, for the short write transaction at the boundary,
+    and is chained there.
     """
     entry = AuditEvent(
         account_id=actor_id,
@@ -61,7 +64,8 @@ def record(
         detail=detail or {},
     )
     session.add(entry)
-    session.flush()
+    if not is_reading(session):
+        session.flush()
     return entry
 
 

@@ -27,8 +27,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Executable, create_engine, event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
-from internal.audit import chain_new_events
-
 #: Execution option read by the SQLite BEGIN hook: "IMMEDIATE" takes the write lock at BEGIN.
 SQLITE_BEGIN = "portal_sqlite_begin"
 #: Seconds a SQLite writer waits for the lock before "database is locked".
@@ -72,6 +70,8 @@ def make_session_factory(bind: Engine | Connection) -> sessionmaker[Session]:
     event.listen(factory, "after_flush", _note_flush)
     event.listen(factory, "do_orm_execute", _note_statement)
     # Audit events are chained as they are written, whichever service adds them.
+    from internal.audit import chain_new_events
+
     event.listen(factory, "before_flush", chain_new_events)
     return factory
 
@@ -87,6 +87,11 @@ def begin_reading(session: Session) -> None:
     session.autoflush = False
     session.info[_READING] = True
     session.info[_WROTE] = False
+
+
+def is_reading(session: Session) -> bool:
+    """Whether ``session`` is in a page's read phase (its writes wait for the boundary's commit)."""
+    return bool(session.info.get(_READING))
 
 
 def write_after_reads(session: Session, statement: Executable) -> None:

@@ -238,3 +238,31 @@ def test_partner_users_and_visitors_get_nothing_from_the_audit_page(console_clie
     assert "/login" in anonymous.headers["Location"]
     assert sign_in(console_client, "au2.user@example.com").status_code == 401
     assert console_client.get("/audit").status_code == 302
+
+
+def test_an_event_recorded_while_a_page_only_reads_is_chained_in_the_write_at_its_end(tmp_path_factory):
+    from internal.db import begin_reading, commit
+
+    with scratch_database(tmp_path_factory, "auditread") as url:
+        upgrade(url)
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        with factory() as writer:
+            audit.record(writer, "before.page", actor="w@example.com")
+            writer.commit()
+        with factory() as page:
+            begin_reading(page)
+            page.execute(select(AuditEvent.id)).all()  # the page reads first
+            entry = audit.record(page, "staff.previewed", actor="p@example.com")
+            assert entry.seq is None  # kept back with the page's other writes
+            with factory() as other:  # someone else writes meanwhile
+                begin_writing(other)
+                audit.record(other, "meanwhile", actor="o@example.com")
+                other.commit()
+            commit(page)
+            assert entry.seq == 3
+        with factory() as session:
+            verdict = audit.verify(session)
+            assert verdict.ok
+            assert verdict.checked == 3
+        engine.dispose()
