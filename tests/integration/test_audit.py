@@ -266,3 +266,40 @@ def test_an_event_recorded_while_a_page_only_reads_is_chained_in_the_write_at_it
             assert verdict.ok
             assert verdict.checked == 3
         engine.dispose()
+
+
+def test_events_from_before_the_chain_join_it_when_the_database_is_upgraded(tmp_path_factory):
+    with scratch_database(tmp_path_factory, "auditmigrate") as url:
+        upgrade(url, revision="0008")
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO account (email, name, password_hash, is_staff, active, created_at, "
+                    "totp_secret) VALUES ('old.admin@example.com', 'Old Admin', '', true, true, :at, '')"
+                ),
+                {"at": "2026-11-01 08:00:00"},
+            )
+            account_id = conn.execute(text("SELECT id FROM account")).scalar_one()
+            for n, action in enumerate(("policy.proposed", "policy.approved"), start=1):
+                conn.execute(
+                    text(
+                        "INSERT INTO audit_event (at, account_id, action, object_type, object_id, detail) "
+                        "VALUES (:at, :account, :action, 'policy_version', '2', :detail)"
+                    ),
+                    {"at": f"2026-11-0{n} 09:00:00", "account": account_id, "action": action, "detail": "{}"},
+                )
+        upgrade(url)
+        with make_session_factory(engine)() as session:
+            audit.record(session, "after.upgrade", actor="new@example.com")
+            session.commit()
+            rows = session.execute(select(AuditEvent.seq, AuditEvent.actor).order_by(AuditEvent.seq)).all()
+            assert [tuple(r) for r in rows] == [
+                (1, "old.admin@example.com"),
+                (2, "old.admin@example.com"),
+                (3, "new@example.com"),
+            ]
+            verdict = audit.verify(session)
+            assert verdict.ok
+            assert verdict.checked == 3
+        engine.dispose()
