@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from internal.models import Partner
 from policies import versions
+from policies.language import PolicyDocument
 from policies.resolve import explain, resolve
 
 
@@ -32,21 +33,26 @@ class PartnerExplanation:
     lines: Sequence[str]
 
 
-def explain_for_partner(session: Session, partner_code: str, dataset: str) -> PartnerExplanation | None:
-    """The active version's treatment of ``dataset`` for a partner, field by field; None if no partner.
+def explain_for_partner(
+    session: Session, partner_code: str, dataset: str, *, policy: tuple[PolicyDocument, str] | None = None
+) -> PartnerExplanation | None:
+    """The treatment of ``dataset`` for a partner, field by field; None if there is no such partner.
 
-    Raises NoActiveVersion when no version is active.
+    Under the active version, or under ``policy`` (a document and how to name it). Raises NoActiveVersion
+    when no version is active and no document is given.
     """
     partner = session.scalar(
         select(Partner).where(Partner.code == partner_code).options(selectinload(Partner.groups))
     )
     if partner is None:
         return None
-    current = versions.active(session)
-    if current is None:
-        raise NoActiveVersion("No sharing policy is active: partners see nothing.")
-    version, doc = current
+    if policy is None:
+        current = versions.active(session)
+        if current is None:
+            raise NoActiveVersion("No sharing policy is active: partners see nothing.")
+        doc, label = current[1], f"version {current[0].number}"
+    else:
+        doc, label = policy
     groups = frozenset(g.name for g in partner.groups)
-    label = f"version {version.number}"
     lines = explain(resolve(doc, dataset, partner.code, partner.kind.value, groups), label)
     return PartnerExplanation(partner.code, partner.kind.value, tuple(sorted(groups)), dataset, label, lines)
