@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from internal.db import write_after_reads
@@ -232,7 +232,10 @@ def _session_row(session: Session, token: str) -> AccountSession | None:
 
 
 # Built once: load_user runs on every request, and building a statement costs more than running it.
-_SESSION_WITH_ACCOUNT = (
+# One statement answers it all: the session with its account, and each active membership of an active
+# partner with the partner's groups (a row per membership and group; one row when there are none).
+_MEMBERSHIP_GROUP = partner_group_member.alias("membership_group")
+_SIGNED_IN = (
     select(
         AccountSession.id,
         AccountSession.audience,
@@ -247,63 +250,61 @@ _SESSION_WITH_ACCOUNT = (
         Account.locale,
         Account.active,
         Account.totp_enabled_at,
-    )
-    .join(Account, Account.id == AccountSession.account_id)
-    .where(AccountSession.token_hash == bindparam("token_hash"))
-)
-_MEMBERSHIPS = (
-    select(
         Membership.partner_id,
         Membership.role,
-        Partner.code,
-        Partner.name,
-        Partner.kind,
+        Partner.code.label("partner_code"),
+        Partner.name.label("partner_name"),
+        Partner.kind.label("partner_kind"),
         Partner.requires_two_factor,
+        PartnerGroup.name.label("group_name"),
     )
-    .join(Partner, Partner.id == Membership.partner_id)
-    .where(
-        Membership.account_id == bindparam("account_id"),
-        Membership.active.is_(True),
-        Partner.status == PartnerStatus.active,
+    .join(Account, Account.id == AccountSession.account_id)
+    .outerjoin(
+        Membership.__table__.join(
+            Partner.__table__,
+            and_(Partner.id == Membership.partner_id, Partner.status == PartnerStatus.active),
+        ),
+        and_(Membership.account_id == Account.id, Membership.active.is_(True)),
     )
+    .outerjoin(_MEMBERSHIP_GROUP, _MEMBERSHIP_GROUP.c.partner_id == Membership.partner_id)
+    .outerjoin(PartnerGroup, PartnerGroup.id == _MEMBERSHIP_GROUP.c.group_id)
+    .where(AccountSession.token_hash == bindparam("token_hash"))
     .order_by(Partner.code)
-)
-_GROUPS = (
-    select(partner_group_member.c.partner_id, PartnerGroup.name)
-    .join(PartnerGroup, PartnerGroup.id == partner_group_member.c.group_id)
-    .where(partner_group_member.c.partner_id.in_(bindparam("partner_ids", expanding=True)))
 )
 
 
 def load_user(session: Session, token: str, *, audience: str) -> SignedInUser | None:
     """The signed-in user for a cookie's token, or None when the session ended, expired or is foreign.
 
-    Runs on every request, so it reads plain rows (session with account, then memberships with their
-    partners and groups) rather than loading ORM objects.
+    Runs on every request, so it reads plain rows, in one statement, rather than loading ORM objects.
     """
-    row = session.execute(_SESSION_WITH_ACCOUNT, {"token_hash": token_hash(token)}).one_or_none()
+    found = session.execute(_SIGNED_IN, {"token_hash": token_hash(token)}).all()
     now = utcnow()
-    if row is None or row.audience != audience or not row.active:
+    if not found:
+        return None
+    row = found[0]
+    if row.audience != audience or not row.active:
         return None
     if row.expires_at <= now:
         write_after_reads(session, delete(AccountSession).where(AccountSession.id == row.id))
         return None
-    found = session.execute(_MEMBERSHIPS, {"account_id": row.account_id}).all()
     groups: dict[int, set[str]] = {}
-    if found:
-        for partner_id, group in session.execute(_GROUPS, {"partner_ids": [m.partner_id for m in found]}):
-            groups.setdefault(partner_id, set()).add(group)
+    for m in found:
+        if m.partner_id is not None:
+            named = groups.setdefault(m.partner_id, set())
+            if m.group_name is not None:
+                named.add(m.group_name)
     memberships = tuple(
         MembershipView(
             partner_id=m.partner_id,
-            partner_code=m.code,
-            partner_name=m.name,
-            partner_kind=m.kind.value,
+            partner_code=m.partner_code,
+            partner_name=m.partner_name,
+            partner_kind=m.partner_kind.value,
             role=m.role.value,
-            groups=frozenset(groups.get(m.partner_id, ())),
+            groups=frozenset(groups[m.partner_id]),
             requires_two_factor=m.requires_two_factor,
         )
-        for m in found
+        for m in {m.partner_id: m for m in found if m.partner_id is not None}.values()
     )
     if audience == "extranet" and not memberships:
         return None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, Table, create_engine, event, insert
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 #: Execution option read by the SQLite BEGIN hook: "IMMEDIATE" takes the write lock at BEGIN.
@@ -34,6 +34,8 @@ SQLITE_BUSY_SECONDS = 30
 
 _READING = "portal_reading"
 _AFTER_READS = "portal_after_reads"
+_ROWS_AFTER_READS = "portal_rows_after_reads"
+_MEMO = "portal_read_memo"
 _WROTE = "portal_wrote"
 
 
@@ -94,6 +96,18 @@ def is_reading(session: Session) -> bool:
     return bool(session.info.get(_READING))
 
 
+def read_memo(session: Session) -> dict[str, Any] | None:
+    """A dict that lives as long as ``session``'s read phase, or None outside one.
+
+    For answers a page asks for more than once (which policy version is active): in the read phase
+    nothing the page does can change them, and ``commit`` forgets them.
+    """
+    if not session.info.get(_READING):
+        return None
+    memo: dict[str, Any] = session.info.setdefault(_MEMO, {})
+    return memo
+
+
 def write_after_reads(session: Session, statement: Executable) -> None:
     """Execute ``statement`` now, or, in a read phase, in the short write transaction at its end."""
     if session.info.get(_READING):
@@ -102,17 +116,40 @@ def write_after_reads(session: Session, statement: Executable) -> None:
         session.execute(statement)
 
 
+def insert_after_reads(session: Session, table: Table, row: dict[str, Any]) -> None:
+    """Insert ``row`` now, or, in a read phase, with the other rows kept back, in one statement per table.
+
+    For records a page writes many of (the ledger): a plain insert, without the unit of work's
+    bookkeeping for objects nobody reads back.
+    """
+    if session.info.get(_READING):
+        session.info.setdefault(_ROWS_AFTER_READS, {}).setdefault(table, []).append(row)
+    else:
+        session.execute(insert(table), [row])
+
+
+def _write_kept(
+    session: Session, statements: list[Executable], rows: dict[Table, list[dict[str, Any]]]
+) -> None:
+    for table, values in rows.items():
+        session.execute(insert(table), values)
+    for statement in statements:
+        session.execute(statement)
+
+
 def commit(session: Session) -> None:
     """Commit the boundary's work; a read phase writes its kept-back rows in a transaction of its own."""
+    session.info.pop(_MEMO, None)
     if not session.info.pop(_READING, False):
         session.commit()
         return
     statements: list[Executable] = session.info.pop(_AFTER_READS, [])
+    rows: dict[Table, list[dict[str, Any]]] = session.info.pop(_ROWS_AFTER_READS, {})
     if session.info.pop(_WROTE, False) or session.dirty or session.deleted:
         # Something wrote during the reads after all: it is one transaction, commit it as it stands.
         session.autoflush = True
-        for statement in statements:
-            session.execute(statement)
+        session.flush()
+        _write_kept(session, statements, rows)
         session.commit()
         return
     kept = list(session.new)
@@ -120,12 +157,12 @@ def commit(session: Session) -> None:
         session.expunge(instance)
     session.rollback()  # ends the read snapshot; nothing was written in it
     session.autoflush = True
-    if not kept and not statements:
+    if not kept and not statements and not rows:
         return
     begin_writing(session)
     session.add_all(kept)
-    for statement in statements:
-        session.execute(statement)
+    session.flush()
+    _write_kept(session, statements, rows)
     session.commit()
 
 

@@ -14,12 +14,13 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Date, Integer, Select, and_, bindparam, func, not_, or_, select, true
+from sqlalchemy import Date, Integer, Select, Table, and_, bindparam, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
 from internal import config as settings
+from internal.db import insert_after_reads, read_memo
 from internal.models import DisclosureRecord, Site, utcnow
 from policies import versions
 from policies.datasets import DATASETS, Dataset, time_bucket
@@ -27,6 +28,9 @@ from policies.language import PolicyInvalid
 from policies.resolve import Resolution, explain, resolve
 from policies.transforms import Aggregate, Context, column
 from policies.versions import ActiveVersion
+
+#: The disclosure ledger's table: records are inserted as rows, not built as ORM objects.
+LEDGER = cast(Table, DisclosureRecord.__table__)
 
 CHANNELS = ("web", "export", "api", "email")
 MAX_PAGE = 500
@@ -224,12 +228,18 @@ def _windows(
 
 
 def _active(session: Session) -> tuple[ActiveVersion, Any]:
+    memo = read_memo(session)  # a page that asks the gate five times looks the version up once
+    if memo is not None and "active_version" in memo:
+        found: tuple[ActiveVersion, Any] = memo["active_version"]
+        return found
     try:
         current = versions.active_version(session)
     except PolicyInvalid as invalid:
         raise PolicyUnavailable(f"the active sharing policy does not validate: {invalid}") from invalid
     if current is None:
         raise PolicyUnavailable("no sharing policy is active")
+    if memo is not None:
+        memo["active_version"] = current
     return current
 
 
@@ -638,23 +648,25 @@ def _record(
     counted: int | None = None,
 ) -> Disclosure:
     """One ledger record per disclosure, whatever the number of rows: one insert (its subjects ride in it)."""
-    session.add(
-        DisclosureRecord(
-            at=utcnow(),
-            account_id=viewer.account_id,
-            partner_id=viewer.partner_id,
-            channel=channel,
-            dataset=ds.name,
-            policy_version_id=version.id,
-            policy_hash=version.content_hash,
-            row_keys=keys or [],
+    insert_after_reads(
+        session,
+        LEDGER,
+        {
+            "at": utcnow(),
+            "account_id": viewer.account_id,
+            "partner_id": viewer.partner_id,
+            "channel": channel,
+            "dataset": ds.name,
+            "policy_version_id": version.id,
+            "policy_hash": version.content_hash,
+            "row_keys": keys or [],
             # A count disclosed a figure, not rows: it is recorded as such.
-            fields={"*": "count"} if counted is not None else {c.name: c.treatment for c in columns},
-            row_count=len(rows) if counted is None else counted,
-            subjects=[list(pair) for pair in sorted(subjects or ())],
-        )
+            "fields": {"*": "count"} if counted is not None else {c.name: c.treatment for c in columns},
+            "row_count": len(rows) if counted is None else counted,
+            "subjects": [list(pair) for pair in sorted(subjects or ())],
+        },
     )
-    # Not flushed here: a page's records are written at its end, after its reads (internal/db.py).
+    # In a page's read phase the record is written at its end, after its reads (internal/db.py).
     shown = {c.name for c in columns}
     hidden = tuple(
         (name, "not shared under your sharing agreement") for name in ds.fields if name not in shown

@@ -43,7 +43,7 @@ from internal import accounts, audit, jobs
 from internal import config as settings
 from internal import db as transactions
 from internal.db import make_engine, make_session_factory
-from internal.web.formats import init_formats
+from internal.web.formats import init_formats, translated
 
 HERE = Path(__file__).resolve().parent
 TRANSLATIONS = HERE / "translations"
@@ -404,7 +404,7 @@ STATUS_LABELS = {
 
 def status_label(value: object) -> object:
     key = str(getattr(value, "value", value))
-    return STATUS_LABELS.get(key, key)
+    return translated(STATUS_LABELS.get(key, key))
 
 
 # -- errors ----------------------------------------------------------------------------------------

@@ -62,15 +62,19 @@ def test_the_sign_in_page_links_to_the_reset(apps):
         assert 'href="/password/forgot"' in app.test_client().get("/login").get_data(as_text=True)
 
 
+def _without_tokens(page: str) -> str:
+    # Each token is a hidden input's value, whichever order its attributes are written in.
+    return re.sub(r'<input[^>]*name="csrf_token"[^>]*>', "<input csrf_token>", page)
+
+
 def test_a_reset_answers_the_same_for_known_and_unknown_addresses_and_mails_only_the_known(apps, user):
     _console, extranet, inbox = apps
     client = extranet.test_client()
     known, unknown = ask_reset(client, "Rita@SUP121.example.com"), ask_reset(client, "nobody@example.com")
     assert known.status_code == unknown.status_code == 200
     assert SENT in known.get_data(as_text=True)
-    assert known.get_data(as_text=True).replace(csrf_token(client, "/login"), "") == unknown.get_data(
-        as_text=True
-    ).replace(csrf_token(client, "/login"), "")
+    # The pages differ only in their CSRF tokens, which are signed with the second they were made in.
+    assert _without_tokens(known.get_data(as_text=True)) == _without_tokens(unknown.get_data(as_text=True))
     (mail,) = inbox.wait_for(1)
     assert mail["To"] == "rita@sup121.example.com"
     assert mail["Subject"] == "Reset your password for the partner portal"
