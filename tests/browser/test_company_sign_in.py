@@ -87,7 +87,7 @@ def test_staff_sign_in_with_the_company_account_then_ask_the_ledger(page: Page, 
 
     page.get_by_label("Partner code").fill("SUP-002")
     page.get_by_label("Kind of subject").select_option("item")
-    page.get_by_label("Subject", exact=True).fill(sku)
+    page.get_by_label("SKU, code or number").fill(sku)
     page.get_by_role("button", name="Ask the ledger").click()
     expect(page.get_by_test_id("ledger-answer")).to_contain_text(f"SUP-002 was shown {sku}")
     expect(page.get_by_test_id("ledger-entries")).to_contain_text("inventory")
