@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.serving import make_server
 
 import policies
+from internal import jobs
 from internal.db import make_engine, make_session_factory
 from internal.models import Partner
 from internal.web import dispose_database
@@ -35,6 +36,9 @@ def company_console(servers) -> Iterator[str]:
     import internal
 
     users = [User(sub=SUBJECT, claims={"email": "policy.admin@example.com", "email_verified": True})]
+    # Making an app configures the process's background jobs (SMTP and all): the other browser tests'
+    # e-mails must keep reaching their sink after this app exists.
+    jobs_config = jobs.current_config()
     with run_server_in_thread(user_claims=users) as provider:
         app = internal.create_app(
             {
@@ -46,6 +50,7 @@ def company_console(servers) -> Iterator[str]:
                 "OIDC_CLIENT_SECRET": "browser-console-secret",
             }
         )
+        jobs.configure(jobs_config)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
