@@ -68,6 +68,11 @@ def load(override: dict[str, Any] | None = None) -> dict[str, Any]:
         "IMPORT_DROP_DIR": env.get("IMPORT_DROP_DIR") or str(INSTANCE / "drop"),
         "IMPORT_DROP_SCHEDULE": env.get("IMPORT_DROP_SCHEDULE", "*/5 * * * *"),
         "PLAN_DERIVE_SCHEDULE": env.get("PLAN_DERIVE_SCHEDULE", "30 5 * * 1"),
+        # Staff sign-in with the company's OpenID Connect provider: its discovery document's URL and this
+        # console's client at the provider. Empty: staff sign in with their console password only.
+        "OIDC_DISCOVERY_URL": env.get("OIDC_DISCOVERY_URL", ""),
+        "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID", ""),
+        "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET", ""),
     }
     if override:
         config.update(override)

@@ -74,6 +74,10 @@ def make_session_factory(bind: Engine | Connection) -> sessionmaker[Session]:
         factory = sessionmaker(bind=bind, expire_on_commit=False)
     event.listen(factory, "after_flush", _note_flush)
     event.listen(factory, "do_orm_execute", _note_statement)
+    # Audit events are chained as they are written, whichever service adds them.
+    from internal.audit import chain_new_events
+
+    event.listen(factory, "before_flush", chain_new_events)
     return factory
 
 
@@ -100,6 +104,11 @@ def execute(session: Session, statement: Executable, params: dict[str, Any] | No
     if session.autoflush:
         session.flush()
     return session.connection().execute(statement, params or {})
+
+
+def is_reading(session: Session) -> bool:
+    """Whether ``session`` is in a page's read phase (its writes wait for the boundary's commit)."""
+    return bool(session.info.get(_READING))
 
 
 def read_memo(session: Session) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from internal import audit
 from internal.accounts import check_new_password, normalize_email, token_hash
 from internal.models import Account, Invitation, Membership, MembershipRole, Partner, PartnerStatus, utcnow
 from internal.passwords import hash_password
@@ -69,6 +70,14 @@ def invite(
     )
     session.add(invitation)
     session.flush()
+    audit.record(
+        session,
+        "invitation.created",
+        actor_id=invited_by_id,
+        object_type="invitation",
+        object_id=str(invitation.id),
+        detail={"email": email, "partner_id": partner_id, "role": member_role.value},
+    )
     return invitation, token
 
 
@@ -116,4 +125,12 @@ def accept(session: Session, token: str, *, name: str, password: str) -> Account
         membership.active = True
         membership.role = invitation.role
     session.flush()
+    audit.record(
+        session,
+        "invitation.accepted",
+        actor_id=account.id,
+        object_type="invitation",
+        object_id=str(invitation.id),
+        detail={"partner_id": invitation.partner_id},
+    )
     return account

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from internal import audit
 from internal.accounts import end_all_sessions, token_hash
 from internal.invitations import INVITATION_LIFETIME
 from internal.models import Account, AuditEvent, Invitation, Membership, MembershipRole, utcnow
@@ -122,14 +123,31 @@ def deactivate(session: Session, *, actor_id: int, partner_id: int, membership_i
         raise TeamChangeRefused(_l("You cannot deactivate yourself; ask another partner admin."))
     membership.active = False
     session.flush()
+    audit.record(
+        session,
+        "membership.deactivated",
+        actor_id=actor_id,
+        object_type="membership",
+        object_id=str(membership.id),
+        detail={"account_id": membership.account_id, "partner_id": partner_id},
+    )
     # Sessions hold no per-partner state worth keeping: end them all so access stops now.
     end_all_sessions(session, membership.account_id)
 
 
 def reactivate(session: Session, *, actor_id: int, partner_id: int, membership_id: int) -> None:
     _require_admin(session, actor_id, partner_id)
-    _membership(session, partner_id, membership_id).active = True
+    membership = _membership(session, partner_id, membership_id)
+    membership.active = True
     session.flush()
+    audit.record(
+        session,
+        "membership.reactivated",
+        actor_id=actor_id,
+        object_type="membership",
+        object_id=str(membership.id),
+        detail={"account_id": membership.account_id, "partner_id": partner_id},
+    )
 
 
 @dataclass(frozen=True, slots=True)

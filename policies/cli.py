@@ -6,16 +6,13 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from internal import config as settings
 from internal.db import make_engine, make_session_factory
-from internal.models import Partner
 from policies.datasets import DATASETS
 from policies.figures import figure_conflicts
 from policies.language import PolicyInvalid, parse
-from policies.resolve import explain, resolve, run_tests
+from policies.resolve import run_tests
 
 
 @click.group(name="policy", help="Sharing policies: check documents, explain what a partner sees.")
@@ -60,31 +57,26 @@ def check(paths: tuple[Path, ...]) -> None:
     help="Explain this policy file instead of the version active in the database.",
 )
 def explain_command(partner_code: str, dataset: str, policy_path: Path | None) -> None:
-    from policies import versions
+    from policies.partner_explanation import NoActiveVersion, explain_for_partner
 
     engine = make_engine(settings.load()["DATABASE_URL"])
     with make_session_factory(engine)() as session:
         try:
+            policy = None
             if policy_path is not None:
                 doc = parse(policy_path.read_text(encoding="utf-8"), str(policy_path))
-                version = f"policy {policy_path.name} ({doc.content_hash[:12]})"
-            else:
-                current = versions.active(session)
-                if current is None:
-                    raise click.ClickException(
-                        "No sharing policy is active: partners see nothing. Use --policy FILE."
-                    )
-                doc, version = current[1], f"version {current[0].number}"
+                policy = (doc, f"policy {policy_path.name} ({doc.content_hash[:12]})")
+            explanation = explain_for_partner(session, partner_code, dataset, policy=policy)
         except PolicyInvalid as invalid:
             raise click.ClickException(str(invalid)) from None
-        partner = session.scalar(
-            select(Partner).where(Partner.code == partner_code).options(selectinload(Partner.groups))
-        )
-        if partner is None:
+        except NoActiveVersion:
+            raise click.ClickException(
+                "No sharing policy is active: partners see nothing. Use --policy FILE."
+            ) from None
+        if explanation is None:
             raise click.ClickException(f"There is no partner {partner_code!r}.")
-        groups = frozenset(g.name for g in partner.groups)
-        kind = partner.kind.value
     engine.dispose()
-    click.echo(f"{partner_code} ({kind}; groups: {', '.join(sorted(groups)) or 'none'}) sees of {dataset}:")
-    for line in explain(resolve(doc, dataset, partner_code, kind, groups), version):
+    groups = ", ".join(explanation.groups) or "none"
+    click.echo(f"{partner_code} ({explanation.kind}; groups: {groups}) sees of {dataset}:")
+    for line in explanation.lines:
         click.echo(f"  {line}")

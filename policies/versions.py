@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from internal.models import Account, AuditEvent, PolicyStatus, PolicyVersion, StaffRole, utcnow
+from internal import audit
+from internal.models import Account, PolicyStatus, PolicyVersion, StaffRole, utcnow
 from policies.figures import figure_conflicts
 from policies.language import PolicyDocument, PolicyInvalid, Problem, parse
 
@@ -24,14 +25,13 @@ class VersionRefused(ValueError):
 def _audit(
     session: Session, account_id: int | None, action: str, version: PolicyVersion, **detail: object
 ) -> None:
-    session.add(
-        AuditEvent(
-            account_id=account_id,
-            action=action,
-            object_type="policy_version",
-            object_id=str(version.number),
-            detail={"hash": version.content_hash, **detail},
-        )
+    audit.record(
+        session,
+        action,
+        actor_id=account_id,
+        object_type="policy_version",
+        object_id=str(version.number),
+        detail={"hash": version.content_hash, **detail},
     )
 
 

@@ -11,8 +11,10 @@ from typing import Any
 import click
 
 from internal import config as settings
+from internal.audit_cli import audit_cli
 from internal.db import make_engine, make_session_factory
 from policies.cli import policy_cli
+from policies.ledger_cli import ledger_command
 
 
 @click.group(help="Partner portal: the extranet, the staff console and their tools.")
@@ -21,6 +23,8 @@ def main() -> None:
 
 
 main.add_command(policy_cli)
+main.add_command(audit_cli)
+main.add_command(ledger_command)
 
 
 @main.group(help="Database schema.")

@@ -8,10 +8,13 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from internal.console.company_sign_in import company_sign_in, init_company_sign_in, is_configured
 from internal.console.roles import can
 from internal.console.views import (
+    audit_log,
     console,
     console_api_clients,
+    console_ledger,
     desk,
     import_status_label,
     imports,
@@ -35,6 +38,10 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(imports)
     app.register_blueprint(plans)
     app.register_blueprint(inbox)
+    app.register_blueprint(audit_log)
+    app.register_blueprint(company_sign_in)
+    app.register_blueprint(console_ledger)
+    init_company_sign_in(app)
     app.jinja_env.globals.update(import_status_label=import_status_label, can=can)
     app.add_url_rule("/", "index", overview)
 
@@ -44,6 +51,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
             "app_title": _l("Staff console"),
             "body_class": "console",
             "sign_in_hint": _l("For enterprise staff. Partners sign in on the partner portal."),
+            "company_sign_in": is_configured(),
             "nav_items": [
                 ("index", _l("Overview")),
                 ("inbox.inbox", _l("Inbox")),
@@ -55,6 +63,9 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
                 ("sales_desk.drafts", _l("Orders to confirm")),
                 ("console_api_clients.clients", _l("API clients")),
                 ("imports.import_jobs", _l("Imports")),
+                ("console_ledger.question", _l("Ledger")),
+                ("console_ledger.explain", _l("Explain")),
+                ("audit_log.entries", _l("Audit log")),
             ]
             if current_user.is_authenticated
             else [],

@@ -88,15 +88,27 @@ class DisclosureSubject(Base):
 
 
 class AuditEvent(Base):
-    """Something a person changed that governance cares about (policies, partners, accounts)."""
+    """Something a person did that governance cares about (sign-ins, policies, partners, accounts).
+
+    Append-only and chained: ``internal.audit`` gives each new event the next ``seq`` and a hash over the
+    previous event's hash and its own canonical content, so an edited or deleted row breaks the chain.
+    """
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
 
     id: Mapped[intpk]
+    #: Position in the chain, 1, 2, 3 ... without gaps.
+    seq: Mapped[int] = mapped_column(unique=True)
     at: Mapped[created_now]
     account_id: Mapped[int | None] = account_fk()
+    #: Who, in words that survive the account: its e-mail, or the address typed at a failed sign-in.
+    actor: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    #: Where from: the client's IP address, or "local" for the command line and background tasks.
+    address: Mapped[str] = mapped_column(String(64), default="", server_default="")
     action: Mapped[str] = mapped_column(String(60))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str] = mapped_column(String(60))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: SHA-256 (hex) of the previous event's ``entry_hash`` and this event's canonical content.
+    entry_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")

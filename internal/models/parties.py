@@ -92,7 +92,10 @@ class Account(Base):
     """A person who signs in: enterprise staff, or a user of one or more partners."""
 
     __tablename__ = "account"
-    __table_args__ = (CheckConstraint("staff_role IS NULL OR is_staff", name="staff_role_needs_staff"),)
+    __table_args__ = (
+        CheckConstraint("staff_role IS NULL OR is_staff", name="staff_role_needs_staff"),
+        UniqueConstraint("oidc_issuer", "oidc_subject"),
+    )
 
     id: Mapped[intpk]
     #: Stored lower-cased; the sign-in name.
@@ -116,6 +119,9 @@ class Account(Base):
     totp_last_step: Mapped[int | None]
     #: Until when the account has proved itself (reset link, second factor) and passes the address throttle.
     proven_until: Mapped[dt.datetime | None]
+    #: The company identity (OpenID Connect issuer and subject) a staff member signs in with, once linked.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="account", cascade="all, delete-orphan"

@@ -39,7 +39,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.urls import iri_to_uri
 
-from internal import accounts, jobs
+from internal import accounts, audit, jobs
 from internal import config as settings
 from internal import db as transactions
 from internal.db import make_engine, make_session_factory
@@ -117,6 +117,8 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
     _init_login(app, audience)
     if config["STAFF_MFA"] not in ("required", "optional"):
         raise ValueError(f"STAFF_MFA must be 'required' or 'optional', not {config['STAFF_MFA']!r}")
+    app.before_request(_note_address)
+    app.teardown_request(_forget_address)
     app.before_request(_second_factor_enrolled)
     app.after_request(_not_stored)
     app.register_blueprint(web)
@@ -180,6 +182,21 @@ def _second_factor_enrolled() -> Response | None:
         return None
     flash(_l("Set up two-factor sign-in before you go on: it is required for your account."), "warning")
     return redirect(url_for("auth.two_factor_settings"))  # type: ignore[return-value]
+
+
+def _note_address() -> None:
+    """Audit events made while serving this request say where it came from."""
+    g.audit_address = audit.current_address.set(request.remote_addr or "unknown")
+
+
+def _forget_address(_exc: BaseException | None) -> None:
+    """The thread serves other requests (or tasks) next: the address must not outlive this request."""
+    token = g.pop("audit_address", None)
+    if token is not None:
+        try:
+            audit.current_address.reset(token)
+        except ValueError:  # set in another context (a server that switches them): forget it there
+            audit.current_address.set("local")
 
 
 def _not_stored(response: Response) -> Response:

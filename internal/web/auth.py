@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from internal import accounts, two_factor
+from internal import accounts, audit, two_factor
 from internal.models import Account
 from internal.web import db_session, limiter, local_target, select_locale
 from internal.web.account import register_account_views
@@ -60,8 +60,30 @@ def complete_sign_in(account: Account, method: str, target: str | None) -> Respo
         chosen = select_locale()
         if chosen != current_app.config["BABEL_DEFAULT_LOCALE"]:
             accounts.set_locale(db, account.id, chosen)
+    audit.record(
+        db,
+        "sign_in.succeeded",
+        actor_id=account.id,
+        object_type="account",
+        object_id=str(account.id),
+        address=_address(),
+        detail={"app": audience, "method": method},
+    )
     _sign_in(token)
     return redirect(target or url_for("index"))
+
+
+def record_refused_sign_in(who: str, reason: str, *, actor_id: int | None = None, **detail: object) -> None:
+    """An audit event for a sign-in that was refused: ``who`` as typed or as the provider named them."""
+    audit.record(
+        db_session(),
+        "sign_in.failed",
+        actor_id=actor_id,
+        actor=who,
+        object_type="account",
+        address=_address(),
+        detail={"app": current_app.config["PORTAL_AUDIENCE"], "reason": reason, **detail},
+    )
 
 
 def _await_second_factor(account_id: int, target: str | None) -> None:
@@ -92,6 +114,11 @@ def make_auth_blueprint() -> Blueprint:
                     db, form.email.data or "", form.password.data or "", address=_address(), audience=audience
                 )
             except accounts.SignInRefused as refused:
+                record_refused_sign_in(
+                    accounts.normalize_email(form.email.data or ""),
+                    "throttled" if refused.throttled else "wrong e-mail or password",
+                    method="password",
+                )
                 if refused.throttled:
                     form.form_errors.append(
                         _("Too many failed sign-ins. Wait %(minutes)d minutes and try again.", minutes=15)
@@ -131,6 +158,9 @@ def make_auth_blueprint() -> Blueprint:
                 )
             except accounts.SignInRefused as refused:
                 session.pop("second_factor", None)
+                record_refused_sign_in(
+                    "", "throttled", actor_id=int(pending["account"]), method="second factor"
+                )
                 if refused.throttled:
                     flash(
                         _("Too many failed sign-ins. Wait %(minutes)d minutes and try again.", minutes=15),
@@ -138,6 +168,9 @@ def make_auth_blueprint() -> Blueprint:
                     )
                 return redirect(url_for("auth.login"))
             except two_factor.TwoFactorRefused:
+                record_refused_sign_in(
+                    "", "wrong code", actor_id=int(pending["account"]), method="second factor"
+                )
                 form.code.errors = [_("That code is not right. Type the current code, or a recovery code.")]
                 status = 401
             else:

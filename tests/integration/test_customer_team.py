@@ -95,9 +95,11 @@ def test_pending_invitations_are_resent_with_a_new_link_or_revoked(session, team
     assert visitor.get(f"/invitation/{second}").status_code == 404
     assert pending_row(client, "later@example.com") is None
     audit = session.scalars(
-        select(AuditEvent.action).where(AuditEvent.object_id == str(invitation_id)).order_by(AuditEvent.id)
+        select(AuditEvent.action)
+        .where(AuditEvent.object_type == "invitation", AuditEvent.object_id == str(invitation_id))
+        .order_by(AuditEvent.seq)
     ).all()
-    assert audit == ["invitation.renewed", "invitation.revoked"]
+    assert audit == ["invitation.created", "invitation.renewed", "invitation.revoked"]
 
 
 def test_another_partners_invitation_cannot_be_touched(session, team):
