@@ -18,6 +18,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from internal.web.formats import translated
+
 
 class Explained(Protocol):
     code: str
@@ -78,9 +80,9 @@ GRAINS = {"week": _l("week"), "month": _l("month"), "quarter": _l("quarter")}
 
 
 def band_label(value: object) -> str:
-    """A band value (``low``) in the reader's language; anything else as it is."""
+    """A band value (``low``) in the reader's language; anything else as it is (a cell of every row)."""
     key = str(value)
-    return str(BAND_LABELS.get(key, key))
+    return str(translated(BAND_LABELS.get(key, key)))
 
 
 def field_label(name: str) -> str:
