@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from internal.console.api_clients import console_api_clients
 from internal.console.imports import import_status_label, imports
+from internal.console.policies import policy_workbench
 from internal.console.sales_desk import sales
 from internal.console.service_desk import desk
 from internal.console.views import console, overview
@@ -26,6 +27,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sales)
     app.register_blueprint(console_api_clients)
     app.register_blueprint(imports)
+    app.register_blueprint(policy_workbench)
     app.jinja_env.globals["import_status_label"] = import_status_label
     app.add_url_rule("/", "index", overview)
 
@@ -40,7 +42,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
                 ("console.partners", _l("Partners")),
                 ("console.purchase_orders", _l("Purchase orders")),
                 ("console.forecast_plans", _l("Forecast plans")),
-                ("console.policy_versions", _l("Sharing policy")),
+                ("policy_workbench.policy_versions", _l("Sharing policy")),
                 ("service_desk.inbox", _l("Service requests")),
                 ("sales_desk.drafts", _l("Orders to confirm")),
                 ("console_api_clients.clients", _l("API clients")),

@@ -33,7 +33,6 @@ from internal.models import (
 )
 from internal.web import after_commit, db_session, page_number
 from internal.web.invite import invite_from_form
-from policies import versions
 
 console = Blueprint("console", __name__, template_folder="templates")
 
@@ -272,53 +271,3 @@ def publish_forecast_plan(plan_id: int) -> Response:
         "success",
     )
     return redirect(url_for("console.forecast_plans"))
-
-
-@console.route("/policies", methods=["GET", "POST"])
-@login_required
-def policy_versions() -> Response | str | tuple[str, int]:
-    """Versions of the sharing policy; a policy admin proposes one, a second staff member approves it."""
-    db = db_session()
-    errors: list[str] = []
-    text = ""
-    if request.method == "POST":
-        if current_user.staff_role != StaffRole.policy_admin.value:
-            abort(403)
-        text = request.form.get("document", "")
-        try:
-            version = versions.propose(
-                db,
-                text,
-                author_id=current_user.account_id,
-                comment=request.form.get("comment", "")[:400],
-                filename="the proposed document",
-            )
-        except ValueError as invalid:
-            errors = [str(p) for p in getattr(invalid, "problems", [invalid])]
-        else:
-            flash(_("Version %(n)d is waiting for a second person's approval.", n=version.number), "success")
-            return redirect(url_for("console.policy_versions"))
-    rows = db.scalars(select(PolicyVersion).order_by(PolicyVersion.number.desc()).limit(50)).all()
-    return render_template(
-        "console/policies.html", versions=rows, errors=errors, text=text
-    ), 400 if errors else 200
-
-
-@console.post("/policies/<int:number>/<any(approve, rollback):step>")
-@login_required
-def policy_step(number: str, step: str) -> Response:
-    version = db_session().scalar(select(PolicyVersion).where(PolicyVersion.number == number))
-    if version is None:
-        abort(404)
-    try:
-        if step == "approve":
-            versions.approve(db_session(), version.id, approver_id=current_user.account_id)
-            flash(_("Version %(n)d is approved and active.", n=number), "success")
-        else:
-            if current_user.staff_role != StaffRole.policy_admin.value:
-                abort(403)
-            versions.rollback(db_session(), version.id, account_id=current_user.account_id)
-            flash(_("Version %(n)d is active again.", n=number), "success")
-    except versions.VersionRefused as refused:
-        flash(str(refused), "danger")
-    return redirect(url_for("console.policy_versions"))
