@@ -84,6 +84,18 @@ def test_a_change_is_drafted_weighed_previewed_and_activated_by_a_second_person(
     assert values
     assert all(v % 100 == 0 for v in values)
     sku = section.locator("tbody tr").first.locator("td").first.inner_text()
+    # The other pages preview too: SUP-002's forecast and orders, a customer's availability.
+    for partner, name, dataset in (
+        ("SUP-002", "forecast", "forecast"),
+        ("SUP-002", "orders", "purchase_orders"),
+        ("CUS-001", "availability", "availability"),
+        ("CUS-001", "orders", "orders"),
+    ):
+        page.goto(f"{console}/policies/preview?partner={partner}&page={name}&under=active")
+        expect(page.get_by_test_id(f"preview-{dataset}").locator("tbody tr").first).to_be_visible()
+        expect(page.get_by_test_id(f"preview-{dataset}").get_by_test_id("preview-why")).to_contain_text(
+            "version 1"
+        )
 
     # The author cannot activate their own version: no button, and the request is refused.
     page.goto(f"{console}/policies/{number}")
