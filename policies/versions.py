@@ -376,6 +376,12 @@ def check(text: str, filename: str) -> list[Problem]:
 def propose_draft(session: Session, draft_id: int, *, account_id: int) -> PolicyVersion:
     """Store the draft as a version waiting for a second person (PolicyInvalid lists any problems)."""
     draft = _own_open_draft(session, draft_id, account_id)
+    doc = parse(draft.document, f"draft {draft_id}")
+    same = session.scalar(select(PolicyVersion).where(PolicyVersion.content_hash == doc.content_hash))
+    if same is not None:
+        raise VersionRefused(
+            f"This document is version {same.number} already ({same.status.value}): change it first."
+        )
     version = propose(
         session, draft.document, author_id=account_id, comment=draft.comment, filename=f"draft {draft_id}"
     )

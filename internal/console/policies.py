@@ -133,6 +133,9 @@ def save_draft(draft_id: int) -> Response | tuple[str, int]:
         version = versions.propose_draft(db, draft_id, account_id=current_user.account_id)
     except PolicyInvalid as invalid:
         return _render_draft(found, text, comment, invalid.problems, 400)
+    except versions.VersionRefused as refused:
+        flash(str(refused), "danger")
+        return _render_draft(found, text, comment, [], 400)
     flash(_("Version %(n)d is waiting for a second person's approval.", n=version.number), "success")
     return redirect(url_for("policy_workbench.version", number=version.number))
 

@@ -193,8 +193,15 @@ def test_a_draft_starts_from_the_active_version_and_keeps_what_was_typed_on_erro
     assert started.status_code == 302
     editor = author.get(started.location)
     assert html.escape(BANDED) in editor.get_data(as_text=True)
-    bad = DEFAULT.replace(BANDED, "on_hand: {round: {to: -5}}")
     token = csrf_token(author, started.location)
+    unchanged = author.post(
+        started.location, data={"csrf_token": token, "document": DEFAULT, "action": "propose"}
+    )
+    assert unchanged.status_code == 400
+    assert "This document is version 1 already (active): change it first." in html.unescape(
+        unchanged.get_data(as_text=True)
+    )
+    bad = DEFAULT.replace(BANDED, "on_hand: {round: {to: -5}}")
     refused = author.post(
         started.location,
         data={"csrf_token": token, "document": bad, "comment": "round it", "action": "propose"},
