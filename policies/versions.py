@@ -96,9 +96,13 @@ def approve(session: Session, version_id: int, *, approver_id: int) -> PolicyVer
 
 
 def may_approve(session: Session, account_id: int) -> bool:
-    """Whether the account's role lets it approve versions and rollbacks (never its own)."""
+    """Whether the account's role lets it approve versions and rollbacks (those it did not propose)."""
+    return _has_role(session, account_id, APPROVERS)
+
+
+def _has_role(session: Session, account_id: int, roles: tuple[StaffRole, ...]) -> bool:
     account = session.get(Account, account_id)
-    return account is not None and account.is_staff and account.staff_role in APPROVERS
+    return account is not None and account.is_staff and account.staff_role in roles
 
 
 def propose_rollback(
@@ -109,6 +113,8 @@ def propose_rollback(
     Asking again for the same version returns the proposal already waiting.
     """
     version = session.get(PolicyVersion, version_id)
+    if not _has_role(session, account_id, AUTHORS):
+        raise VersionRefused("Only a policy admin may propose a rollback.")
     if version is None or version.approved_by_id is None:
         raise VersionRefused("Only a version that was approved before can be activated again.")
     if version.status is PolicyStatus.active:

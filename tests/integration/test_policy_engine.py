@@ -131,6 +131,8 @@ def test_a_version_activates_only_with_a_second_staff_members_approval(session):
     first = session.scalar(select(PolicyVersion).where(PolicyVersion.number == 1))
     first.approved_by_id = approver.id  # the test database's version 1 was installed, not approved
     # A rollback is a proposal too: whoever proposed it cannot approve it.
+    with pytest.raises(versions.VersionRefused, match="Only a policy admin may propose a rollback"):
+        versions.propose_rollback(session, first.id, account_id=approver.id)
     rollback = versions.propose_rollback(session, first.id, account_id=author.id, comment="back")
     assert versions.active(session)[0].id == proposed.id
     with pytest.raises(versions.VersionRefused, match="proposed the rollback cannot approve"):
