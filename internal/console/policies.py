@@ -240,11 +240,12 @@ def version(number: int) -> str:
         f"version {against.number}" if against else "(nothing)",
         f"version {number}",
     )
+    rollbacks = [r for r in versions.rollbacks(db) if r.version_number == number]
     effects = None
-    if found.status == "pending_approval":
+    # Whoever approves weighs the change first: a version waiting, or a rollback waiting to this one.
+    if found.status == "pending_approval" or any(r.approved_at is None for r in rollbacks):
         current = versions.document_of(db, active.number) if active is not None else None
         effects = impact(db, versions.document_of(db, number), current)
-    rollbacks = [r for r in versions.rollbacks(db) if r.version_number == number]
     approver = _may_approve()
     return render_template(
         "console/policy_version.html",

@@ -337,7 +337,9 @@ def test_a_rollback_through_the_console_needs_a_second_person(session, console, 
     as_author.post(f"/policies/rollbacks/{waiting.id}/approve", data={"csrf_token": token})
     assert versions.active(session)[0].number == newer.number
     as_buyer = client_for(console, "buyer901@example.com")
-    assert 'data-testid="approve-rollback"' in as_buyer.get("/policies/1").get_data(as_text=True)
+    review = as_buyer.get("/policies/1").get_data(as_text=True)
+    assert 'data-testid="approve-rollback"' in review
+    assert 'data-testid="impact-none"' in review  # weighed first: the two versions share alike
     as_buyer.post(
         f"/policies/rollbacks/{waiting.id}/approve", data={"csrf_token": csrf_token(as_buyer, "/policies")}
     )
