@@ -80,3 +80,37 @@ def explain_command(partner_code: str, dataset: str, policy_path: Path | None) -
     click.echo(f"{partner_code} ({explanation.kind}; groups: {groups}) sees of {dataset}:")
     for line in explanation.lines:
         click.echo(f"  {line}")
+
+
+@policy_cli.command(
+    "impact",
+    help="What a draft would change for each partner against the active version, on the real data: rows "
+    "gained and lost and fields shown differently. Writes nothing.",
+)
+@click.option(
+    "--draft",
+    "draft_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The policy file to weigh.",
+)
+def impact_command(draft_path: Path) -> None:
+    from policies import versions
+    from policies.impact import impact
+
+    try:
+        draft = parse(draft_path.read_text(encoding="utf-8"), str(draft_path))
+    except PolicyInvalid as invalid:
+        raise click.ClickException(str(invalid)) from None
+    engine = make_engine(settings.load()["DATABASE_URL"])
+    with make_session_factory(engine)() as session:
+        current = versions.active(session)
+        against = f"version {current[0].number}" if current is not None else "no active version"
+        changes = impact(session, draft, current[1] if current is not None else None)
+        session.rollback()  # nothing was written; nothing is kept
+    engine.dispose()
+    click.echo(f"Impact of {draft_path} against {against}:")
+    for change in changes:
+        click.echo(f"  {change}")
+    if not changes:
+        click.echo("  No partner would see anything different.")

@@ -25,7 +25,7 @@ from internal.models import DisclosureRecord, Site, utcnow
 from policies import versions
 from policies.datasets import DATASETS, Dataset, time_bucket
 from policies.explanations import Explanation, explanations
-from policies.language import PolicyInvalid
+from policies.language import PolicyDocument, PolicyInvalid
 from policies.resolve import Resolution, explain, resolve
 from policies.transforms import Aggregate, Context, column
 from policies.versions import ActiveVersion
@@ -34,6 +34,9 @@ from policies.versions import ActiveVersion
 LEDGER = cast(Table, DisclosureRecord.__table__)
 
 CHANNELS = ("web", "export", "api", "email")
+#: Staff looking at what a partner would see (a draft or the active version): no ledger record is
+#: written, because nothing reached the partner. The console audits the look as a staff read.
+PREVIEW = "preview"
 MAX_PAGE = 500
 
 
@@ -79,6 +82,18 @@ class Column:
 
 
 @dataclass(frozen=True, slots=True)
+class Under:
+    """A policy document to decide instead of the active version, for a preview.
+
+    ``label`` names it in explanations ("draft 3", "version 14"). A disclosure under it is written to
+    no ledger: it is not shown to the partner.
+    """
+
+    document: PolicyDocument
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class Disclosure:
     dataset: str
     rows: tuple[Mapping[str, Any], ...]
@@ -100,13 +115,16 @@ def disclose(
     filters: Mapping[str, Any] | None = None,
     page: Page | None = None,
     group: Aggregate | None = None,
+    under: Under | None = None,
 ) -> Disclosure:
     """The rows of ``dataset`` that ``viewer`` may see, one page of them, recorded in the ledger.
 
     ``group`` asks for rows summed (e.g. per month); the policy's own aggregate still holds, so the
-    rows come out at least as coarse as both.
+    rows come out at least as coarse as both. ``under``: a preview under that document, not recorded.
     """
-    ds, version, resolution = _resolution(session, viewer, dataset, channel)
+    if under is not None:
+        channel = PREVIEW
+    ds, version, resolution = _resolution(session, viewer, dataset, channel, under)
     page = page or Page()
     size = max(1, min(page.size, MAX_PAGE))
     if group is not None and ds.measures:
@@ -365,19 +383,51 @@ def count(
             )
             rows = execute(session, statement, params).scalar() or 0
     _record(session, viewer, ds, channel, (), (), None, version, counted=rows)
-    return Count(ds.name, rows, f"version {version.number}")
+    return Count(ds.name, rows, version.label)
+
+
+def count_resolved(session: Session, viewer: Viewer, resolution: Resolution) -> int:
+    """How many rows (or groups) ``resolution`` lets ``viewer`` see, written to no ledger: for weighing
+    a policy change before anyone is shown anything (policies.impact).
+    """
+    ds = DATASETS[resolution.dataset]
+    if not resolution.row_scopes or not any(name in resolution.fields for name in ds.fields):
+        return 0
+    key, query, params = _scoped(ds, viewer, resolution, None)
+    if resolution.aggregate is not None:
+        return len(_groups(session, ds, resolution, (key, query, params)))
+    statement = _statement((*key, "count"), lambda: select(func.count()).select_from(query.subquery()))
+    return int(execute(session, statement, params).scalar() or 0)
+
+
+def keys_resolved(session: Session, viewer: Viewer, resolution: Resolution) -> set[tuple[Any, ...]]:
+    """The keys of the rows ``resolution`` lets ``viewer`` see, written to no ledger: which rows a policy
+    change adds or takes away (policies.impact). An aggregated resolution's groups have no key: use
+    ``count_resolved``.
+    """
+    ds = DATASETS[resolution.dataset]
+    if not resolution.row_scopes or not any(name in resolution.fields for name in ds.fields):
+        return set()
+    _key, query, params = _scoped(ds, viewer, resolution, None)
+    scoped = query.subquery()
+    statement = select(*(scoped.c[k] for k in ds.key))
+    return {tuple(row) for row in execute(session, statement, params)}
 
 
 def _resolution(
-    session: Session, viewer: Viewer, dataset: str, channel: str = "web"
+    session: Session, viewer: Viewer, dataset: str, channel: str = "web", under: Under | None = None
 ) -> tuple[Dataset, ActiveVersion, Resolution]:
-    """The dataset, the active version and what it lets ``viewer`` see of the dataset."""
+    """The dataset, the deciding version and what it lets ``viewer`` see of the dataset."""
     ds = DATASETS.get(dataset)
     if ds is None:
         raise UnknownDataset(dataset)
-    if channel not in CHANNELS:
+    if channel not in CHANNELS and not (channel == PREVIEW and under is not None):
         raise ValueError(f"unknown channel {channel!r}")
-    version, doc = _active(session)
+    if under is not None:
+        doc = under.document
+        version = ActiveVersion(0, 0, doc.content_hash, under.label)
+    else:
+        version, doc = _active(session)
     return ds, version, resolve(doc, dataset, viewer.partner_code, viewer.partner_kind, viewer.groups)
 
 
@@ -601,7 +651,7 @@ def _context(session: Session, viewer: Viewer, resolution: Resolution) -> Contex
 
 
 def _columns(ds: Dataset, resolution: Resolution, version: ActiveVersion) -> tuple[Column, ...]:
-    sentences = dict(zip(ds.fields, explain(resolution, f"version {version.number}"), strict=False))
+    sentences = dict(zip(ds.fields, explain(resolution, version.label), strict=False))
     return tuple(
         Column(name, _treatment(resolution, name), sentences.get(name, ""))
         for name in ds.fields
@@ -680,31 +730,34 @@ def _record(
     counted: int | None = None,
     notes: tuple[Explanation, ...] = (),
 ) -> Disclosure:
-    """One ledger record per disclosure, whatever the number of rows: one insert (its subjects ride in it)."""
-    insert_after_reads(
-        session,
-        LEDGER,
-        {
-            "at": utcnow(),
-            "account_id": viewer.account_id,
-            "partner_id": viewer.partner_id,
-            "channel": channel,
-            "dataset": ds.name,
-            "policy_version_id": version.id,
-            "policy_hash": version.content_hash,
-            "row_keys": keys or [],
-            # A count disclosed a figure, not rows: it is recorded as such.
-            "fields": {"*": "count"} if counted is not None else {c.name: c.treatment for c in columns},
-            "row_count": len(rows) if counted is None else counted,
-            "subjects": [list(pair) for pair in sorted(subjects or ())],
-        },
-    )
+    """One ledger record per disclosure, whatever the number of rows: one insert (its subjects ride in it).
+    A preview is recorded in no ledger: the partner was shown nothing.
+    """
+    if channel != PREVIEW:
+        insert_after_reads(
+            session,
+            LEDGER,
+            {
+                "at": utcnow(),
+                "account_id": viewer.account_id,
+                "partner_id": viewer.partner_id,
+                "channel": channel,
+                "dataset": ds.name,
+                "policy_version_id": version.id,
+                "policy_hash": version.content_hash,
+                "row_keys": keys or [],
+                # A count disclosed a figure, not rows: it is recorded as such.
+                "fields": {"*": "count"} if counted is not None else {c.name: c.treatment for c in columns},
+                "row_count": len(rows) if counted is None else counted,
+                "subjects": [list(pair) for pair in sorted(subjects or ())],
+            },
+        )
     # In a page's read phase the record is written at its end, after its reads (internal/db.py).
     shown = {c.name for c in columns}
     hidden = tuple(
         (name, "not shared under your sharing agreement") for name in ds.fields if name not in shown
     )
-    return Disclosure(ds.name, rows, columns, f"version {version.number}", cursor, hidden, notes)
+    return Disclosure(ds.name, rows, columns, version.label, cursor, hidden, notes)
 
 
 def _plain(value: Any) -> Any:

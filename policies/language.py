@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -32,6 +32,8 @@ class Problem:
     rule: str
     path: str
     message: str
+    #: The line of the document the problem is on (1-based), where it can be found.
+    line: int | None = None
 
     def __str__(self) -> str:
         where = f"rule {self.rule}" if self.rule else "document"
@@ -129,7 +131,9 @@ def parse(text: str, filename: str = "<policy>") -> PolicyDocument:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise PolicyInvalid([Problem(filename, "", "yaml", f"not valid YAML: {error}")]) from None
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise PolicyInvalid([Problem(filename, "", "yaml", f"not valid YAML: {error}", line)]) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list):
         raise PolicyInvalid([Problem(filename, "", "rules", "the document needs a list of rules")])
     for key in set(raw) - {"rules", "tests"}:
@@ -148,7 +152,7 @@ def parse(text: str, filename: str = "<policy>") -> PolicyDocument:
     _check_ties(rules, problem)
     tests = [t for n, item in enumerate(raw.get("tests") or []) if (t := _test(item, n, problem)) is not None]
     if problems:
-        raise PolicyInvalid(problems)
+        raise PolicyInvalid(_located(problems, text))
     return PolicyDocument(tuple(rules), tuple(tests), text)
 
 
@@ -405,3 +409,51 @@ def _test(item: Any, n: int, problem: Any) -> PolicyTest | None:
     return PolicyTest(
         str(who["partner"]), str(who["kind"]), frozenset(who.get("groups") or ()), ds.name, given, expect
     )
+
+
+def _located(problems: list[Problem], text: str) -> list[Problem]:
+    """The problems with the line each is on, found by walking the document's YAML nodes."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return problems
+    return [replace(p, line=_line_of(root, p)) for p in problems]
+
+
+def _child(node: Any, name: str) -> tuple[Any, int] | None:
+    """The node under ``name`` in a mapping (by key) or a sequence (by value or index), with its line."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == name:
+                return value, key.start_mark.line
+    elif isinstance(node, yaml.SequenceNode):
+        for n, item in enumerate(node.value):
+            if (isinstance(item, yaml.ScalarNode) and item.value == name) or name == str(n):
+                return item, item.start_mark.line
+    return None
+
+
+def _line_of(root: Any, problem: Problem) -> int | None:
+    """The line ``problem`` points at: its rule, then as deep along its path as the document goes."""
+    node, line = root, None
+    steps = [s for s in re.split(r"[.\[\]]+", problem.path) if s]
+    if problem.rule:
+        found = _child(root, "rules")
+        if found is None:
+            return None
+        rules, line = found
+        match = re.fullmatch(r"#(\d+)", problem.rule)
+        for n, item in enumerate(rules.value if isinstance(rules, yaml.SequenceNode) else []):
+            found_id = _child(item, "id")
+            named = found_id is not None and getattr(found_id[0], "value", None) == problem.rule
+            if named or (match is not None and n == int(match.group(1)) - 1):
+                node, line = item, item.start_mark.line
+                break
+        else:
+            return line + 1
+    for step in steps:
+        found = _child(node, step)
+        if found is None:
+            break
+        node, line = found
+    return None if line is None else line + 1

@@ -21,6 +21,7 @@ from internal.console.views import (
     inbox,
     overview,
     plans,
+    policy_workbench,
     sales,
 )
 from internal.web import init_web
@@ -41,6 +42,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(audit_log)
     app.register_blueprint(company_sign_in)
     app.register_blueprint(console_ledger)
+    app.register_blueprint(policy_workbench)
     init_company_sign_in(app)
     app.jinja_env.globals.update(import_status_label=import_status_label, can=can)
     app.add_url_rule("/", "index", overview)
@@ -58,7 +60,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
                 ("console.partners", _l("Partners")),
                 ("console.purchase_orders", _l("Purchase orders")),
                 ("planning.forecast_plans", _l("Forecast plans")),
-                ("console.policy_versions", _l("Sharing policy")),
+                ("policy_workbench.policy_versions", _l("Sharing policy")),
                 ("service_desk.inbox", _l("Service requests")),
                 ("sales_desk.drafts", _l("Orders to confirm")),
                 ("console_api_clients.clients", _l("API clients")),

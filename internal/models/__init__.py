@@ -31,6 +31,8 @@ from internal.models.governance import (
     AuditEvent,
     DisclosureRecord,
     DisclosureSubject,
+    PolicyDraft,
+    PolicyRollback,
     PolicyStatus,
     PolicyVersion,
 )
@@ -109,6 +111,8 @@ __all__ = [
     "PartnerStatus",
     "PasswordReset",
     "PlanStatus",
+    "PolicyDraft",
+    "PolicyRollback",
     "PolicyStatus",
     "PolicyVersion",
     "ProposalDecision",

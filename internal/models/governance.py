@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from internal.models.types import Base, account_fk, created_now, enum_column, intpk, partner_fk
+from internal.models.types import Base, account_fk, created_now, enum_column, intpk, partner_fk, updated_now
 
 
 class PolicyStatus(enum.StrEnum):
@@ -38,6 +38,40 @@ class PolicyVersion(Base):
     created_at: Mapped[created_now]
     approved_at: Mapped[dt.datetime | None]
     activated_at: Mapped[dt.datetime | None]
+
+
+class PolicyDraft(Base):
+    """A policy document being written: saved as often as its author likes, valid or not, until it is
+    proposed (then it becomes a version, which never changes).
+    """
+
+    __tablename__ = "policy_draft"
+
+    id: Mapped[intpk]
+    document: Mapped[str] = mapped_column(Text)
+    comment: Mapped[str] = mapped_column(String(400), default="")
+    author_id: Mapped[int | None] = account_fk()
+    #: The version the draft started from (the active one at the time).
+    base_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_version.id"), index=True)
+    #: The version the draft became when it was proposed; a proposed draft is read-only.
+    proposed_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_version.id"), index=True)
+    created_at: Mapped[created_now]
+    updated_at: Mapped[updated_now]
+
+
+class PolicyRollback(Base):
+    """A proposal to make an earlier, once-approved version active again: a second person approves it."""
+
+    __tablename__ = "policy_rollback"
+
+    id: Mapped[intpk]
+    version_id: Mapped[int] = mapped_column(ForeignKey("policy_version.id"), index=True)
+    comment: Mapped[str] = mapped_column(String(400), default="")
+    proposed_by_id: Mapped[int | None] = account_fk()
+    proposed_at: Mapped[created_now]
+    approved_by_id: Mapped[int | None] = account_fk()
+    #: Set when approved (the version became active then); a pending proposal has neither.
+    approved_at: Mapped[dt.datetime | None]
 
 
 class DisclosureRecord(Base):

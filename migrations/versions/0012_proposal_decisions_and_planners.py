@@ -1,7 +1,7 @@
 """buyers decide suppliers' proposals (with a reason when they decline); a planner staff role
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 15:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import internal.models.types
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
