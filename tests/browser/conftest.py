@@ -102,3 +102,31 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             jobs.use_session_factory(previous)
             task_engine.dispose()
             smtp.stop()
+
+
+@pytest.fixture(autouse=True)
+def _saved_languages_as_loaded(request: pytest.FixtureRequest) -> None:
+    """Each browser test starts with the demo accounts' saved languages as the demo left them: a first
+    sign-in from a Chinese browser saves Chinese on the account, and the next test would see Chinese."""
+    if "servers" not in request.fixturenames:
+        return
+    servers = request.getfixturevalue("servers")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(servers.database_url)
+    try:
+        with engine.begin() as connection:
+            if not _loaded_languages:
+                _loaded_languages.update(
+                    connection.execute(text("SELECT id, locale FROM account")).tuples().all()
+                )
+            connection.execute(
+                text("UPDATE account SET locale = :locale WHERE id = :id"),
+                [{"id": id_, "locale": locale} for id_, locale in _loaded_languages.items()],
+            )
+    finally:
+        engine.dispose()
+
+
+#: Account id to saved language, as the demo loaded them (read before the first browser test).
+_loaded_languages: dict[int, str | None] = {}
