@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from oidc_provider_mock import User, run_server_in_thread
 from werkzeug.serving import make_server
 
 from internal import jobs
@@ -118,7 +119,7 @@ def _saved_languages_as_loaded(request: pytest.FixtureRequest) -> None:
         with engine.begin() as connection:
             if not _loaded_languages:
                 _loaded_languages.update(
-                    connection.execute(text("SELECT id, locale FROM account")).tuples().all()
+                    {row.id: row.locale for row in connection.execute(text("SELECT id, locale FROM account"))}
                 )
             connection.execute(
                 text("UPDATE account SET locale = :locale WHERE id = :id"),
@@ -130,3 +131,38 @@ def _saved_languages_as_loaded(request: pytest.FixtureRequest) -> None:
 
 #: Account id to saved language, as the demo loaded them (read before the first browser test).
 _loaded_languages: dict[int, str | None] = {}
+
+
+#: The policy admin's subject at the loopback OpenID Connect provider (the `company_console` fixture).
+SUBJECT = "c0ffee-policy-admin"
+
+
+@pytest.fixture(scope="module")
+def company_console(servers) -> Iterator[str]:
+    """The console configured for the company's provider, over the browser tests' demo database."""
+    import internal
+
+    users = [User(sub=SUBJECT, claims={"email": "policy.admin@example.com", "email_verified": True})]
+    # Making an app configures the process's background jobs (SMTP and all): the other browser tests'
+    # e-mails must keep reaching their sink after this app exists.
+    jobs_config = jobs.current_config()
+    with run_server_in_thread(user_claims=users) as provider:
+        app = internal.create_app(
+            {
+                "DATABASE_URL": servers.database_url,
+                "SECRET_KEY": "browser-test-secret",
+                "RATELIMIT_ENABLED": False,
+                "OIDC_DISCOVERY_URL": f"http://localhost:{provider.server_port}/.well-known/openid-configuration",
+                "OIDC_CLIENT_ID": "portal-console",
+                "OIDC_CLIENT_SECRET": "browser-console-secret",
+            }
+        )
+        jobs.configure(jobs_config)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            server.server_close()
+            dispose_database(app)

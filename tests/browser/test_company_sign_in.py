@@ -5,60 +5,22 @@ sign-in in the audit log."""
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
 
 import pytest
-from oidc_provider_mock import User, run_server_in_thread
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from werkzeug.serving import make_server
 
 import policies
-from internal import jobs
 from internal.db import make_engine, make_session_factory
 from internal.models import Partner
-from internal.web import dispose_database
+from tests.browser.conftest import SUBJECT
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.filterwarnings("ignore::authlib.deprecate.AuthlibDeprecationWarning"),
     pytest.mark.filterwarnings("ignore:.*get_jwt_config.*:DeprecationWarning"),
 ]
-
-SUBJECT = "c0ffee-policy-admin"
-
-
-@pytest.fixture(scope="module")
-def company_console(servers) -> Iterator[str]:
-    """The console configured for the company's provider, over the browser tests' demo database."""
-    import internal
-
-    users = [User(sub=SUBJECT, claims={"email": "policy.admin@example.com", "email_verified": True})]
-    # Making an app configures the process's background jobs (SMTP and all): the other browser tests'
-    # e-mails must keep reaching their sink after this app exists.
-    jobs_config = jobs.current_config()
-    with run_server_in_thread(user_claims=users) as provider:
-        app = internal.create_app(
-            {
-                "DATABASE_URL": servers.database_url,
-                "SECRET_KEY": "browser-test-secret",
-                "RATELIMIT_ENABLED": False,
-                "OIDC_DISCOVERY_URL": f"http://localhost:{provider.server_port}/.well-known/openid-configuration",
-                "OIDC_CLIENT_ID": "portal-console",
-                "OIDC_CLIENT_SECRET": "browser-console-secret",
-            }
-        )
-        jobs.configure(jobs_config)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}"
-        finally:
-            server.shutdown()
-            server.server_close()
-            dispose_database(app)
 
 
 def inventory_shown_to(database_url: str, code: str) -> str:

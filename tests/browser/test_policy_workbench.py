@@ -1,6 +1,7 @@
-"""The sharing-policy workbench in a real browser: a policy admin drafts a change of SUP-002's inventory
-from banded to rounded, weighs its impact, previews SUP-002's page, cannot activate their own version;
-a buyer activates it; the ledger holds no disclosure to SUP-002 for the preview.
+"""The sharing-policy workbench in a real browser: a policy admin signs in with the company account
+(a real OpenID Connect provider on loopback), drafts a change of SUP-002's inventory from banded to
+rounded, weighs its impact, previews SUP-002's page, cannot activate their own version; a buyer
+activates it; asked on its page, the ledger shows no disclosure to SUP-002 for the preview.
 """
 
 from __future__ import annotations
@@ -16,8 +17,13 @@ from internal.db import make_engine, make_session_factory
 from internal.demo import DEMO_PASSWORD
 from internal.models import DisclosureRecord, Partner
 from policies import ledger
+from tests.browser.conftest import SUBJECT
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore::authlib.deprecate.AuthlibDeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:.*get_jwt_config.*:DeprecationWarning"),
+]
 
 
 def sign_in(page: Page, base: str, email: str) -> None:
@@ -40,15 +46,35 @@ def sup_002_records(url: str) -> list[tuple[str, str]]:
     return [tuple(r) for r in rows]
 
 
+def sign_in_with_company_account(page: Page, base: str) -> None:
+    page.goto(f"{base}/policies")
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.get_by_role("link", name="Sign in with your company account").click()
+    page.get_by_placeholder("sub").fill(SUBJECT)
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_test_id("signed-in-as")).to_be_attached()
+
+
+def ask_the_ledger(page: Page, base: str, sku: str) -> str:
+    """The ledger page's answer to what SUP-002 was shown about ``sku``, over the whole ledger."""
+    page.goto(f"{base}/ledger")
+    page.get_by_label("Partner code").fill("SUP-002")
+    page.get_by_label("Kind of subject").select_option("item")
+    page.get_by_label("SKU, code or number").fill(sku)
+    page.get_by_role("button", name="Ask the ledger").click()
+    return page.get_by_test_id("ledger-answer").inner_text()
+
+
 def test_a_change_is_drafted_weighed_previewed_and_activated_by_a_second_person(
-    page: Page, browser: Browser, servers
+    page: Page, browser: Browser, servers, company_console
 ):
-    console = servers.console
+    console = company_console
     started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     before = sup_002_records(servers.database_url)
 
-    # The policy admin starts a draft from the active version and writes the rule through the form.
-    sign_in(page, console, "policy.admin@example.com")
+    # The policy admin signs in through the company's identity provider, starts a draft from the
+    # active version and writes the rule through the form.
+    sign_in_with_company_account(page, console)
     page.goto(f"{console}/policies")
     page.get_by_test_id("new-draft").click()
     expect(page.get_by_label("Policy document (YAML)")).to_contain_text("suppliers-inventory")
@@ -132,6 +158,23 @@ def test_a_change_is_drafted_weighed_previewed_and_activated_by_a_second_person(
     engine.dispose()
     assert seen == []
     assert previews == 0
+    # Asked on its page (from its first day on), the ledger tells what SUP-002 was shown about the
+    # previewed item: only what it was shown before this test began (other tests' pages), nothing more.
+    with make_session_factory(engine)() as db:
+        earlier = ledger.query(
+            db,
+            partner_code="SUP-002",
+            subject=sku,
+            since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+            until=started,
+        )
+    engine.dispose()
+    answer = ask_the_ledger(page, console, sku)
+    if earlier:
+        assert f"in {len(earlier)} disclosure" in answer, answer
+    else:
+        assert "was shown nothing about" in answer, answer
+    expect(page.get_by_text("Staff previews are not disclosures and are not listed.")).to_be_visible()
 
     # Back to version 1, the way every activation goes: proposed by one, approved by another.
     page.goto(f"{console}/policies/1")
