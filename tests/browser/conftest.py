@@ -137,9 +137,12 @@ _loaded_languages: dict[int, str | None] = {}
 SUBJECT = "c0ffee-policy-admin"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def company_console(servers) -> Iterator[str]:
-    """The console configured for the company's provider, over the browser tests' demo database."""
+    """The console configured for the company's provider, over the browser tests' demo database.
+
+    One provider for the session: its address is its issuer, and a staff account stays linked to the
+    identity it first signed in with (a second provider would be another company's)."""
     import internal
 
     users = [User(sub=SUBJECT, claims={"email": "policy.admin@example.com", "email_verified": True})]

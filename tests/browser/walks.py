@@ -43,7 +43,7 @@ class Walk:
     partner: bool = field(default=False)
 
 
-def _supplier_stops(*, with_ship_notice_form: bool) -> tuple[Stop, ...]:
+def _supplier_stops(*, with_ship_notice_form: bool, with_consumption: bool = False) -> tuple[Stop, ...]:
     stops = [
         Stop("/supplier/", main=True),
         Stop("/supplier/forecast", main=True),
@@ -54,6 +54,8 @@ def _supplier_stops(*, with_ship_notice_form: bool) -> tuple[Stop, ...]:
     ]
     if with_ship_notice_form:
         stops.append(Stop("/supplier/ship-notices/new", main=True))
+    if with_consumption:  # shared with the strategic supplier only
+        stops += [Stop("/supplier/consumption", main=True), Stop("/supplier/consumption?buckets=month")]
     return tuple(stops)
 
 
@@ -83,13 +85,23 @@ CONSOLE_STOPS = (
     Stop("/", main=True),
     Stop("/partners", detail="main a[href^='/partners/']", main=True),
     Stop("/purchase-orders", detail="main a[href^='/purchase-orders/']", main=True),
-    Stop("/forecast-plans", main=True),
+    Stop("/forecast-plans", detail="main a[href^='/forecast-plans/']", main=True),
     Stop("/policies", main=True),
     Stop("/service-requests", detail="main a[href^='/service-requests/']", main=True),
     Stop("/sales-orders/drafts"),
     Stop("/api-clients"),
     Stop("/imports", detail="main a[href^='/imports/']:not([href^='/imports/mappings'])"),
     Stop("/imports/mappings"),
+    Stop("/inbox", main=True),
+    Stop("/policies/1"),
+    Stop("/policies/diff?from=1&to=1"),
+    Stop("/policies/preview?partner=SUP-002&page=inventory&under=active", main=True),
+    Stop("/policies/preview?partner=CUS-001&page=availability&under=active"),
+    Stop("/ledger", main=True),
+    Stop("/ledger?partner=SUP-002&kind=item&subject=none"),
+    Stop("/explain"),
+    Stop("/explain?partner=SUP-002&dataset=inventory"),
+    Stop("/audit", main=True),
 )
 
 #: Every demo role, and the pages each reaches. Each walk runs once in English and once in Chinese.
@@ -113,7 +125,7 @@ WALKS: tuple[Walk, ...] = (
         "extranet",
         "supplier.user@example.com",
         (
-            *_supplier_stops(with_ship_notice_form=True),
+            *_supplier_stops(with_ship_notice_form=True, with_consumption=True),
             *ACCOUNT_STOPS,
             Stop("/supplier/purchase-orders/none"),  # the error page
         ),
@@ -142,6 +154,7 @@ WALKS: tuple[Walk, ...] = (
     Walk("policy-admin", "console", "policy.admin@example.com", CONSOLE_STOPS + ACCOUNT_STOPS[:1]),
     Walk("buyer", "console", "buyer@example.com", CONSOLE_STOPS[:4]),
     Walk("staff-viewer", "console", "staff.viewer@example.com", CONSOLE_STOPS[:2] + CONSOLE_STOPS[4:6]),
+    Walk("planner", "console", "planner@example.com", (Stop("/inbox"), CONSOLE_STOPS[3])),
 )
 
 
