@@ -34,4 +34,22 @@
       }
     }
   }
+
+  // A table wider than its box scrolls sideways: keyboard users can reach it (Tab, then the arrow
+  // keys), and screen readers hear it as a region named by the heading above it.
+  function reachableWhenScrolling() {
+    for (const box of document.querySelectorAll(".table-responsive")) {
+      if (box.hasAttribute("tabindex") || box.scrollWidth <= box.clientWidth) continue;
+      box.tabIndex = 0;
+      box.setAttribute("role", "region");
+      if (!box.hasAttribute("aria-label")) {
+        let near = box.previousElementSibling;
+        while (near && !/^H[1-6]$/.test(near.tagName)) near = near.previousElementSibling;
+        const heading = near || document.querySelector("main h1");
+        if (heading) box.setAttribute("aria-label", heading.textContent.trim());
+      }
+    }
+  }
+  reachableWhenScrolling();
+  window.addEventListener("resize", reachableWhenScrolling);
 })();
