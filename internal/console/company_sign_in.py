@@ -19,7 +19,7 @@ from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
 from internal import staff_identity
-from internal.web import db_session, local_target
+from internal.web import db_session, local_target, writes_on_get
 from internal.web.auth import complete_sign_in, record_refused_sign_in
 
 company_sign_in = Blueprint("company_sign_in", __name__)
@@ -66,6 +66,7 @@ def start() -> Response:
 
 
 @company_sign_in.get("/login/company/callback")
+@writes_on_get
 def callback() -> Response:
     """The provider's answer: check it, find the staff account, start the session; else say why not."""
     client = _client()

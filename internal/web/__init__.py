@@ -250,6 +250,16 @@ def _init_database(app: Flask, config: dict[str, Any]) -> None:
             db.close()
 
 
+WRITES_ON_GET = "portal_writes_on_get"
+
+
+def writes_on_get(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a GET view that writes (a sign-in callback starts a session): its transaction begins as a
+    writer, like a POST's, instead of reading first (internal/db.py)."""
+    setattr(view, WRITES_ON_GET, True)
+    return view
+
+
 def db_session() -> Session:
     """The request's Session, opened on first use and committed when the response is ready."""
     if "db" not in g:
@@ -257,7 +267,8 @@ def db_session() -> Session:
 
         factory: sessionmaker[Session] = current_app.extensions["portal_db"]
         g.db = factory()
-        if request.method in SAFE_METHODS:
+        view = current_app.view_functions.get(request.endpoint or "")
+        if request.method in SAFE_METHODS and not getattr(view, WRITES_ON_GET, False):
             transactions.begin_reading(g.db)  # pages read first and write their ledger records last
         else:
             transactions.begin_writing(g.db)
