@@ -19,7 +19,7 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from internal import planning, purchasing, reorders, service_desk
-from internal.console.roles import requires
+from internal.console.roles import StaffRole, can, requires
 from internal.web import after_commit, db_session
 from portal.notifications import announce_purchase_orders_task
 
@@ -44,15 +44,11 @@ class DeclineForm(FlaskForm):
     )
 
 
-def _has_role(roles: tuple[Any, ...]) -> bool:
-    return current_user.staff_role in {r.value for r in roles}
-
-
 def _render(
     *, failed: tuple[str, int] | None = None, form: DeclineForm | None = None, status: int = 200
 ) -> Any:
     db = db_session()
-    planner = current_user.staff_role == "planner"
+    planner = can(StaffRole.planner)
     return render_template(
         "console/inbox.html",
         counts={
@@ -63,7 +59,7 @@ def _render(
         },
         proposals=purchasing.proposals_awaiting_decision(db, SHOWN),
         shortfalls=planning.shortfalls(db, SHOWN),
-        can_decide=_has_role(purchasing.DECIDING_ROLES),
+        can_decide=can(*purchasing.DECIDING_ROLES),
         # Planners follow shortfalls up first; everyone else starts with the proposals.
         order=("shortfalls", "proposals") if planner else ("proposals", "shortfalls"),
         failed=failed,

@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from internal import planning
-from internal.console.roles import requires
+from internal.console.roles import can, requires
 from internal.integration.tasks import derive_demand_plan
 from internal.web import after_commit, db_session, page_number
 from portal.notifications import notify_forecast_published
@@ -35,7 +35,7 @@ class UploadForm(FlaskForm):
 
 
 def _can_plan() -> bool:
-    return current_user.staff_role in {r.value for r in planning.PLANNING_ROLES}
+    return can(*planning.PLANNING_ROLES)
 
 
 @plans.get("/forecast-plans")

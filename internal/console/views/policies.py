@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from internal.console.roles import requires
+from internal.console.roles import can, requires
 from internal.web import db_session
 from policies import authoring, preview, versions
 from policies.datasets import DATASETS
@@ -40,7 +40,7 @@ def _may_approve() -> bool:
 
 
 def _is_author_role() -> bool:
-    return current_user.staff_role in {r.value for r in AUTHORS}
+    return can(*AUTHORS)
 
 
 @policy_workbench.get("/policies")
