@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from internal.models import Account, DisclosureRecord, DisclosureSubject, Partner, PolicyVersion
-from policies.datasets import CUSTOMER, DOCUMENT, ITEM
+from policies.datasets import CUSTOMER, DOCUMENT, ITEM, SITE
 
 #: The kinds of subject the ledger records, and the words people may use for them.
 SUBJECT_KINDS = (ITEM, CUSTOMER, DOCUMENT)
-KIND_WORDS = {ITEM: ITEM, "sku": ITEM, CUSTOMER: CUSTOMER, DOCUMENT: DOCUMENT, "order": DOCUMENT}
+KIND_WORDS = {ITEM: ITEM, "sku": ITEM, CUSTOMER: CUSTOMER, SITE: SITE, DOCUMENT: DOCUMENT, "order": DOCUMENT}
 
 
 class LedgerQueryInvalid(ValueError):
@@ -28,14 +28,15 @@ class LedgerQueryInvalid(ValueError):
 
 
 def parse_subject(text: str) -> tuple[str, str]:
-    """``KIND:KEY`` (``item:CP-100``, ``customer:CUS-001``, ``order:SO-2026-00012``) as (kind, key)."""
+    """``KIND:KEY`` (``item:CP-100``, ``customer:CUS-001``, ``site:PLANT-1``, ``order:SO-2026-00012``) as
+    (kind, key)."""
     kind, sep, key = text.strip().partition(":")
     if not sep or not key.strip():
         raise LedgerQueryInvalid(f"Write the subject as KIND:KEY, e.g. item:CP-100, not {text!r}.")
     found = KIND_WORDS.get(kind.strip().lower())
     if found is None:
         raise LedgerQueryInvalid(
-            f"{kind!r} is not a kind of subject: use item, customer, or document "
+            f"{kind!r} is not a kind of subject: use item, customer, site or document "
             "(order numbers are documents)."
         )
     return found, key.strip()

@@ -34,7 +34,11 @@ def describe(seen: ledger.Seen) -> str:
     "order:NUMBER) between two dates, under which policy version, through which channel.",
 )
 @click.option("--partner", "partner_code", required=True, help="Partner code, e.g. SUP-002.")
-@click.option("--subject", required=True, help="KIND:KEY, e.g. item:CP-100 or customer:CUS-001.")
+@click.option(
+    "--subject",
+    required=True,
+    help="KIND:KEY, e.g. item:CP-100, customer:CUS-001, site:PLANT-1 or order:SO-2026-00012.",
+)
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="First day (UTC).")
 @click.option(
     "--until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Last day (UTC), included."

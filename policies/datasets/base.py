@@ -157,6 +157,8 @@ def in_cents(amount: Any) -> ColumnElement[Any]:
 ITEM = "item"
 DOCUMENT = "document"
 CUSTOMER = "customer"
+#: One of the enterprise's own sites (plant, warehouse), by its code, however the row showed it.
+SITE = "site"
 
 #: Enterprise figures that more than one dataset shows, in whole or as a share of it.
 DEMAND = "forecast demand"

@@ -43,6 +43,7 @@ from internal.models import (
 from policies.datasets.base import (
     DOCUMENT,
     ITEM,
+    SITE,
     Cents,
     Dataset,
     Expr,
@@ -158,7 +159,7 @@ ORDERS = Dataset(
     fields=_order_fields,
     key=("number",),
     base=lambda: (
-        select_columns(_order_fields, _order_sort)
+        select_columns(_order_fields, _order_sort, {"ship_from": Site.code})
         .select_from(SalesOrder)
         .join(Site, Site.id == SalesOrder.site_id)
         .outerjoin(ShipToSite, ShipToSite.id == SalesOrder.ship_to_id)
@@ -166,7 +167,7 @@ ORDERS = Dataset(
     order=_order_sort,
     filters={"number": SalesOrder.number, "status": SalesOrder.status},
     scopes={"own_documents": owned_by(SalesOrder.customer_id)},
-    subjects={"number": (DOCUMENT, None)},
+    subjects={"number": (DOCUMENT, None), "ship_from": (SITE, Site.code)},
     conditions=on_value(_order_conditions),
     condition_reads={
         "q": ("number", "customer_reference"),
@@ -278,7 +279,7 @@ SHIPMENTS = Dataset(
     fields=_shipment_fields,
     key=("number",),
     base=lambda: (
-        select_columns(_shipment_fields, _shipment_sort)
+        select_columns(_shipment_fields, _shipment_sort, {"ship_from": Site.code})
         .select_from(Shipment)
         .join(SalesOrder, SalesOrder.id == Shipment.order_id)
         .join(Site, Site.id == Shipment.from_site_id)
@@ -286,7 +287,7 @@ SHIPMENTS = Dataset(
     order=_shipment_sort,
     filters={"number": Shipment.number, "order_number": SalesOrder.number, "status": Shipment.status},
     scopes={"own_documents": owned_by(Shipment.customer_id)},
-    subjects={"number": (DOCUMENT, None), "order_number": (DOCUMENT, None)},
+    subjects={"number": (DOCUMENT, None), "order_number": (DOCUMENT, None), "ship_from": (SITE, Site.code)},
     conditions=on_value(_shipment_conditions),
     condition_reads={
         "q": ("number", "order_number", "tracking_number"),
@@ -505,7 +506,7 @@ AVAILABILITY = Dataset(
     fields=_availability_fields,
     key=("sku", "site"),
     base=lambda: (
-        select_columns(_availability_fields, _availability_sort)
+        select_columns(_availability_fields, _availability_sort, {"site": Site.code})
         .select_from(InventoryPosition)
         .join(Item, and_(Item.id == InventoryPosition.item_id, Item.kind == ItemKind.finished))
         .join(Site, Site.id == InventoryPosition.site_id)
@@ -514,7 +515,7 @@ AVAILABILITY = Dataset(
     filters={"sku": Item.sku, "site": Site.code},
     scopes={"sites_viewer_serves": _customer_sites, "bought_by_viewer": _bought_by},
     newest_first=False,
-    subjects={"sku": (ITEM, None)},
+    subjects={"sku": (ITEM, None), "site": (SITE, Site.code)},
 )
 
 

@@ -49,6 +49,7 @@ from policies.datasets.base import (
     DOCUMENT,
     ITEM,
     PREVIOUS_DEMAND,
+    SITE,
     STOCK_ON_HAND,
     SUPPLY_SHARE,
     Dataset,
@@ -126,14 +127,14 @@ PURCHASE_ORDERS = Dataset(
     fields=_purchase_order_fields,
     key=("number",),
     base=lambda: (
-        select_columns(_purchase_order_fields, _purchase_order_sort)
+        select_columns(_purchase_order_fields, _purchase_order_sort, {"deliver_to": Site.code})
         .select_from(PurchaseOrder)
         .join(Site, Site.id == PurchaseOrder.site_id)
     ),
     order=_purchase_order_sort,
     filters={"number": PurchaseOrder.number, "status": PurchaseOrder.status},
     scopes={"own_documents": owned_by(PurchaseOrder.supplier_id)},
-    subjects={"number": (DOCUMENT, None)},
+    subjects={"number": (DOCUMENT, None), "deliver_to": (SITE, Site.code)},
 )
 
 
@@ -361,7 +362,7 @@ def _skus_supplied(viewer: PartnerId) -> Select[Any]:
 
 
 def _forecast_base() -> Select[Any]:
-    return _published_buckets(select_columns(_forecast_fields, _forecast_sort)).group_by(
+    return _published_buckets(select_columns(_forecast_fields, _forecast_sort, {"site": Site.code})).group_by(
         Item.sku,
         Item.name,
         Item.uom,
@@ -391,7 +392,7 @@ FORECAST = Dataset(
     window=Window("sku", "supplied_by_viewer", _skus_supplied),
     scopes={"supplied_by_viewer": _supplied_by_viewer},
     newest_first=False,
-    subjects={"sku": (ITEM, None)},
+    subjects={"sku": (ITEM, None), "site": (SITE, Site.code)},
     measures=("qty", "previous_qty"),
     time_field="week",
     derived_from={"qty": DEMAND, "previous_qty": PREVIOUS_DEMAND, "share_pct": SUPPLY_SHARE},
@@ -421,7 +422,7 @@ def _not_committed_by(viewer: PartnerId, wanted: bool) -> ColumnElement[bool]:
 
 def _forecast_weeks_base() -> Select[Any]:
     return (
-        _published_buckets(select_columns(_forecast_week_fields, _forecast_sort))
+        _published_buckets(select_columns(_forecast_week_fields, _forecast_sort, {"site": Site.code}))
         .where(
             or_(ForecastPlan.frozen_until.is_(None), ForecastBucket.week_start > ForecastPlan.frozen_until)
         )
@@ -440,7 +441,7 @@ FORECAST_WEEKS = Dataset(
     conditions={"uncommitted": _not_committed_by},
     scopes={"supplied_by_viewer": _supplied_by_viewer},
     newest_first=False,
-    subjects={"sku": (ITEM, None)},
+    subjects={"sku": (ITEM, None), "site": (SITE, Site.code)},
 )
 
 
@@ -470,7 +471,7 @@ _inventory_sort = ((Item.sku, str), (Site.code, str))
 
 def _inventory_base() -> Select[Any]:
     return (
-        select_columns(_inventory_fields, _inventory_sort)
+        select_columns(_inventory_fields, _inventory_sort, {"site": Site.code})
         .select_from(InventoryPosition)
         .join(SourceListEntry, _sourced(InventoryPosition.item_id, InventoryPosition.site_id))
         .join(Item, Item.id == InventoryPosition.item_id)
@@ -488,7 +489,7 @@ INVENTORY = Dataset(
     filters={"sku": Item.sku, "site": Site.code},
     scopes={"supplied_by_viewer": _supplied_by_viewer, "sites_viewer_serves": _supplier_sites(Site.id)},
     newest_first=False,
-    subjects={"sku": (ITEM, None)},
+    subjects={"sku": (ITEM, None), "site": (SITE, Site.code)},
     derived_from={"on_hand": STOCK_ON_HAND},
 )
 
@@ -509,7 +510,11 @@ _consumption_sort = ((Item.sku, str), (Consumption.issued_on, dt.date), (Consump
 
 def _consumption_base() -> Select[Any]:
     return (
-        select_columns(_consumption_fields, _consumption_sort, {"customer": _consumption_customer.code})
+        select_columns(
+            _consumption_fields,
+            _consumption_sort,
+            {"site": Site.code, "customer": _consumption_customer.code},
+        )
         .select_from(Consumption)
         .join(SourceListEntry, _sourced(Consumption.item_id, Consumption.site_id))
         .join(Item, Item.id == Consumption.item_id)
@@ -534,7 +539,11 @@ CONSUMPTION = Dataset(
     forbid_only=frozenset({"key_account_demand"}),
     newest_first=False,
     window=Window("sku", "supplied_by_viewer", _skus_supplied),
-    subjects={"sku": (ITEM, None), "customer": (CUSTOMER, _consumption_customer.code)},
+    subjects={
+        "sku": (ITEM, None),
+        "site": (SITE, Site.code),
+        "customer": (CUSTOMER, _consumption_customer.code),
+    },
     measures=("qty",),
     time_field="issued_on",
     derived_from={"qty": CONSUMED},
@@ -595,7 +604,7 @@ FORECAST_COMMITS = Dataset(
     fields=_forecast_commit_fields,
     key=("sku", "site", "week"),
     base=lambda: (
-        select_columns(_forecast_commit_fields, _forecast_commit_sort)
+        select_columns(_forecast_commit_fields, _forecast_commit_sort, {"site": Site.code})
         .select_from(ForecastCommit)
         .join(
             ForecastPlan,
@@ -608,7 +617,7 @@ FORECAST_COMMITS = Dataset(
     filters={"sku": Item.sku, "site": Site.code, "status": ForecastCommit.status},
     scopes={"own_documents": owned_by(ForecastCommit.supplier_id)},
     newest_first=False,
-    subjects={"sku": (ITEM, None)},
+    subjects={"sku": (ITEM, None), "site": (SITE, Site.code)},
     derived_from={"forecast_qty": DEMAND},
 )
 

@@ -111,7 +111,7 @@ def test_the_ledger_page_says_what_to_fix_and_keeps_what_was_typed(staff_with_le
     )
     assert "The end date is before the start date." in backwards.get_data(as_text=True)
     empty = staff_with_ledger.get("/ledger?partner=SUP-LG1&kind=item&subject=")
-    assert "Type the SKU, customer code or document number." in empty.get_data(as_text=True)
+    assert "Type the SKU, customer code, site code or document number." in empty.get_data(as_text=True)
     assert staff_with_ledger.get("/ledger").status_code == 200  # the empty question, nothing asked yet
 
 
@@ -222,9 +222,12 @@ def test_portal_ledger_answers_on_the_command_line(tmp_path_factory):
         none = ledger("--partner", "SUP-LG9", "--subject", "order:SO-1")
         assert none.returncode == 0
         assert "SUP-LG9 was shown nothing about document SO-1" in none.stdout
-        bad = ledger("--partner", "SUP-LG9", "--subject", "site:PL01")
+        site = ledger("--partner", "SUP-LG9", "--subject", "site:PL01")
+        assert site.returncode == 0
+        assert "SUP-LG9 was shown nothing about site PL01" in site.stdout
+        bad = ledger("--partner", "SUP-LG9", "--subject", "plant:PL01")
         assert bad.returncode == 2
-        assert "'site' is not a kind of subject" in bad.stderr
+        assert "'plant' is not a kind of subject: use item, customer, site or document" in bad.stderr
         missing = ledger("--partner", "SUP-NONE", "--subject", "item:CP-LG9")
         assert missing.returncode == 1
         assert "There is no partner 'SUP-NONE'." in missing.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
@@ -245,3 +247,21 @@ def test_the_purchase_order_export_holds_only_the_suppliers_lines(client, world)
         ("PO-A-1", "2"),
         ("PO-A-1", "3"),
     ]
+
+
+def test_the_ledger_records_which_of_our_sites_a_partner_was_shown(session, world):
+    """A purchase order names the site it is delivered to: the ledger can answer site:CODE."""
+    from policies import ledger
+
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    policies.disclose(session, viewer(world["sup_a"], "supplier"), "purchase_orders")
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    seen = ledger.query(
+        session, partner_code="SUP-601", subject="PL01", kind="site", since=since, until=until
+    )
+    assert [(s.dataset, s.subject_kind) for s in seen] == [("purchase_orders", "site")]
+    assert ledger.parse_subject("site:PL01") == ("site", "PL01")
+    nothing = ledger.query(
+        session, partner_code="SUP-602", subject="PL01", kind="site", since=since, until=until
+    )
+    assert nothing == []

@@ -154,6 +154,7 @@ def test_each_disclosure_writes_its_distinct_subjects_once(session, consumption)
         ("customer", "CUS-772"),
         ("customer", "CUS-773"),
         ("item", "CU-701"),
+        ("site", "PL71"),
     ]
 
 

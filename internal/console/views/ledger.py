@@ -20,7 +20,7 @@ from internal.console.filters import FilterForm, day_after, day_start
 from internal.console.roles import requires
 from internal.web import db_session
 from policies import ledger
-from policies.datasets import CUSTOMER, DATASETS, DOCUMENT, ITEM
+from policies.datasets import CUSTOMER, DATASETS, DOCUMENT, ITEM, SITE
 from policies.partner_explanation import NoActiveVersion, explain_for_partner
 
 console_ledger = Blueprint("console_ledger", __name__, template_folder="templates")
@@ -30,6 +30,7 @@ LIMIT = 5000
 SUBJECT_KINDS = (
     (ITEM, _l("Item (SKU)")),
     (CUSTOMER, _l("Customer (partner code)")),
+    (SITE, _l("Site (our plant or warehouse code)")),
     (DOCUMENT, _l("Document (order, purchase order, invoice or shipment number)")),
 )
 CHANNELS = {"web": _l("Web page"), "export": _l("Export"), "api": _l("API"), "email": _l("E-mail")}
@@ -43,7 +44,10 @@ class LedgerQuestion(FilterForm):
     kind = SelectField(_l("Kind of subject"), choices=[SelectChoice(k, label) for k, label in SUBJECT_KINDS])
     subject = StringField(
         _l("SKU, code or number"),
-        validators=[DataRequired(_l("Type the SKU, customer code or document number.")), Length(max=200)],
+        validators=[
+            DataRequired(_l("Type the SKU, customer code, site code or document number.")),
+            Length(max=200),
+        ],
     )
     since = DateField(_l("From (UTC)"), validators=[Optional()], render_kw={"type": "date"})
     until = DateField(_l("Until (UTC, inclusive)"), validators=[Optional()], render_kw={"type": "date"})
