@@ -58,16 +58,40 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
                 ("index", _l("Overview")),
                 ("inbox.inbox", _l("Inbox")),
                 ("console.partners", _l("Partners")),
-                ("console.purchase_orders", _l("Purchase orders")),
-                ("planning.forecast_plans", _l("Forecast plans")),
-                ("policy_workbench.policy_versions", _l("Sharing policy")),
-                ("service_desk.inbox", _l("Service requests")),
-                ("sales_desk.drafts", _l("Orders to confirm")),
-                ("console_api_clients.clients", _l("API clients")),
-                ("imports.import_jobs", _l("Imports")),
-                ("console_ledger.question", _l("Ledger")),
-                ("console_ledger.explain", _l("Explain")),
-                ("audit_log.entries", _l("Audit log")),
+                (
+                    "group",
+                    _l("Supply"),
+                    [
+                        ("console.purchase_orders", _l("Purchase orders")),
+                        ("planning.forecast_plans", _l("Forecast plans")),
+                    ],
+                ),
+                (
+                    "group",
+                    _l("Customers"),
+                    [
+                        ("service_desk.inbox", _l("Service requests")),
+                        ("sales_desk.drafts", _l("Orders to confirm")),
+                    ],
+                ),
+                (
+                    "group",
+                    _l("Sharing"),
+                    [
+                        ("policy_workbench.policy_versions", _l("Sharing policy")),
+                        ("console_ledger.question", _l("Ledger")),
+                        ("console_ledger.explain", _l("Explain")),
+                        ("audit_log.entries", _l("Audit log")),
+                    ],
+                ),
+                (
+                    "group",
+                    _l("Connections"),
+                    [
+                        ("imports.import_jobs", _l("Imports")),
+                        ("console_api_clients.clients", _l("API clients")),
+                    ],
+                ),
             ]
             if current_user.is_authenticated
             else [],

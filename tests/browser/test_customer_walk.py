@@ -95,6 +95,7 @@ def test_a_customer_follows_an_order_reads_its_statement_asks_for_help_and_reord
     # A buyer answers from the console's inbox.
     staff = browser.new_page()
     sign_in(staff, servers.console, "buyer@example.com")
+    staff.get_by_test_id("main-nav").get_by_role("button", name="Customers").click()
     staff.get_by_test_id("main-nav").get_by_role("link", name="Service requests", exact=True).click()
     staff.get_by_test_id("inbox").get_by_role("link", name=request_number).click()
     staff.get_by_label("Reply").fill("We are sending a copy of the delivery note today.")

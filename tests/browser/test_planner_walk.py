@@ -23,6 +23,7 @@ def test_the_planner_copies_the_plan_and_changes_a_week_by_its_label(page: Page,
     expect(page.get_by_test_id("shortfalls").get_by_test_id("shortfall").first).to_be_visible()
     expect(page.get_by_role("button", name="Accept the change")).to_have_count(0)  # buyers decide those
 
+    page.get_by_test_id("main-nav").get_by_role("button", name="Supply").click()
     page.get_by_test_id("main-nav").get_by_role("link", name="Forecast plans").click()
     page.get_by_role("button", name="Copy to a new draft").first.click()
     expect(page.get_by_text("is a draft copy of the published plan")).to_be_visible()
