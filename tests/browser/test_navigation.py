@@ -41,6 +41,25 @@ def test_the_bar_keeps_to_one_row_at_1280_px_with_the_partner_menu(browser: Brow
     assert all(link["lines"] == 1 and link["height"] < 45 for link in shape["links"]), shape["links"]
 
 
+@pytest.mark.parametrize("locale", ["zh-CN", "en-GB"])
+def test_the_consoles_bar_keeps_to_one_row_at_1280_px(browser: Browser, servers, locale: str):
+    """Thirteen console pages: the related ones sit in menus, so the bar stays one row."""
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, servers.console, "policy.admin@example.com")
+    shape = page.evaluate(GEOMETRY)
+    menus = page.get_by_test_id("main-nav").locator(".dropdown-toggle")
+    expect(menus).to_have_count(4)
+    menus.nth(2).click()  # the sharing menu: policy, ledger, Explain, audit log
+    expect(page.get_by_test_id("main-nav").locator(".dropdown-menu.show a")).to_have_count(4)
+    context.close()
+    assert shape["overflow"] <= 0, shape
+    assert shape["bar"]["height"] < 60, shape["bar"]
+    tops = {round(item["top"]) for item in [*shape["links"], shape["menu"]]}
+    assert max(tops) - min(tops) <= 8, shape
+    assert all(link["lines"] == 1 and link["height"] < 45 for link in shape["links"]), shape["links"]
+
+
 def test_the_partner_menu_and_skip_link_work_from_the_keyboard(browser: Browser, servers):
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 800})
     page = context.new_page()
