@@ -63,6 +63,35 @@ class CommitEntry:
     row: int = 0
 
 
+def _quantity_and_once(
+    e: CommitEntry | PlanQuantity, where: Any, key: tuple[Any, ...] | None, seen: set[Any]
+) -> list[Any]:
+    """What every row of quantities is checked for, whatever it sets: a quantity that is one, and its
+    item, site and week (``key``; None when they are not known) given only once in the file or form.
+    """
+    problems: list[Any] = []
+    field = (
+        str(_l("row %(n)s, qty", n=e.row))
+        if e.row
+        else str(_l("%(sku)s at %(site)s, week of %(week)s", sku=e.sku, site=e.site, week=e.week))
+    )
+    if problem := quantity_problem(e.qty, field):
+        problems.append(problem)
+    if key is not None:
+        if key in seen:
+            problems.append(
+                _l(
+                    "%(where)s%(sku)s at %(site)s for %(week)s appears twice.",
+                    where=where,
+                    sku=e.sku,
+                    site=e.site,
+                    week=e.week,
+                )
+            )
+        seen.add(key)
+    return problems
+
+
 class CommitRefused(ValueError):
     """Nothing was stored; ``errors`` names each row and what to fix."""
 
@@ -294,25 +323,8 @@ def commit_forecast(
                     week=e.week,
                 )
             )
-        field = (
-            str(_l("row %(n)s, qty", n=e.row))
-            if e.row
-            else str(_l("%(sku)s at %(site)s, week of %(week)s", sku=e.sku, site=e.site, week=e.week))
-        )
-        if problem := quantity_problem(e.qty, field):
-            errors.append(problem)
-        key = (item_id or 0, site_id or 0, e.week)
-        if item_id and site_id and key in seen:
-            errors.append(
-                _l(
-                    "%(where)s%(sku)s at %(site)s for %(week)s appears twice.",
-                    where=where,
-                    sku=e.sku,
-                    site=e.site,
-                    week=e.week,
-                )
-            )
-        seen.add(key)
+        key = (item_id, site_id, e.week) if item_id and site_id else None
+        errors += _quantity_and_once(e, where, key, seen)
     if errors:
         raise CommitRefused(errors)
 
@@ -772,25 +784,7 @@ def set_plan_quantities(
                     end=plan.horizon_start + dt.timedelta(weeks=plan.weeks - 1),
                 )
             )
-        field = (
-            str(_l("row %(n)s, qty", n=e.row))
-            if e.row
-            else str(_l("%(sku)s at %(site)s, week of %(week)s", sku=e.sku, site=e.site, week=e.week))
-        )
-        if problem := quantity_problem(e.qty, field):
-            errors.append(problem)
-        typed = (e.sku, e.site, e.week)
-        if typed in seen:
-            errors.append(
-                _l(
-                    "%(where)s%(sku)s at %(site)s for %(week)s appears twice.",
-                    where=where,
-                    sku=e.sku,
-                    site=e.site,
-                    week=e.week,
-                )
-            )
-        seen.add(typed)
+        errors += _quantity_and_once(e, where, (e.sku, e.site, e.week), seen)
     if errors:
         raise PlanRefused(errors)
 
