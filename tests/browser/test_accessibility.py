@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from internal.demo import DEMO_PASSWORD
@@ -87,27 +87,13 @@ def customer_admin(servers) -> str:
         engine.dispose()
 
 
-def _forget_language(servers, email: str) -> None:
-    """The account's saved language goes, so the browser's decides, as for someone signing in first
-    (an earlier walk in Chinese saved Chinese on the shared demo account)."""
-    engine = create_engine(servers.database_url)
-    try:
-        with Session(engine) as session:
-            session.execute(update(Account).where(Account.email == email).values(locale=None))
-            session.commit()
-    finally:
-        engine.dispose()
-
-
 def start(browser: Browser, servers, walk: Walk, locale: str, customer_admin: str) -> tuple[Page, str]:
     """One browser context per role and language, signed in (and switched partner) if the walk says."""
     context = browser.new_context(locale=locale, viewport=DESKTOP)
     page = context.new_page()
     base = servers.extranet if walk.app == "extranet" else servers.console
     if walk.email:
-        email = customer_admin if walk.email == "customer.admin" else walk.email
-        _forget_language(servers, email)
-        sign_in(page, base, email)
+        sign_in(page, base, customer_admin if walk.email == "customer.admin" else walk.email)
         if walk.switch_to:
             switch_partner(page, walk.switch_to)
             expect(page.get_by_test_id("active-partner")).to_contain_text(walk.switch_to)
