@@ -117,7 +117,7 @@ def read_memo(session: Session) -> dict[str, Any] | None:
     For answers a page asks for more than once (which policy version is active): in the read phase
     nothing the page does can change them, and ``commit`` forgets them.
     """
-    if not session.info.get(_READING):
+    if not is_reading(session):
         return None
     memo: dict[str, Any] = session.info.setdefault(_MEMO, {})
     return memo
@@ -125,7 +125,7 @@ def read_memo(session: Session) -> dict[str, Any] | None:
 
 def write_after_reads(session: Session, statement: Executable) -> None:
     """Execute ``statement`` now, or, in a read phase, in the short write transaction at its end."""
-    if session.info.get(_READING):
+    if is_reading(session):
         session.info.setdefault(_AFTER_READS, []).append(statement)
     else:
         session.execute(statement)
@@ -137,19 +137,20 @@ def insert_after_reads(session: Session, table: Table, row: dict[str, Any]) -> N
     For records a page writes many of (the ledger): a plain insert, without the unit of work's
     bookkeeping for objects nobody reads back.
     """
-    if session.info.get(_READING):
+    if is_reading(session):
         session.info.setdefault(_ROWS_AFTER_READS, {}).setdefault(table, []).append(row)
     else:
         execute(session, insert(table), row)
 
 
 def _write_kept(
-    session: Session, statements: list[Executable], rows: dict[Table, list[dict[str, Any]]]
+    connection: Connection, statements: list[Executable], rows: dict[Table, list[dict[str, Any]]]
 ) -> None:
+    """The rows and statements a read phase kept back: one insert per table, then each statement."""
     for table, values in rows.items():
-        session.connection().execute(insert(table), values)
+        connection.execute(insert(table), values)
     for statement in statements:
-        session.execute(statement)
+        connection.execute(statement)
 
 
 def commit(session: Session) -> None:
@@ -164,7 +165,7 @@ def commit(session: Session) -> None:
         # Something wrote during the reads after all: it is one transaction, commit it as it stands.
         session.autoflush = True
         session.flush()
-        _write_kept(session, statements, rows)
+        _write_kept(session.connection(), statements, rows)
         session.commit()
         return
     kept = list(session.new)
@@ -180,15 +181,12 @@ def commit(session: Session) -> None:
         with bind.connect() as connection:
             connection.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
             with connection.begin():
-                for table, values in rows.items():
-                    connection.execute(insert(table), values)
-                for statement in statements:
-                    connection.execute(statement)
+                _write_kept(connection, statements, rows)
         return
     begin_writing(session)
     session.add_all(kept)
     session.flush()
-    _write_kept(session, statements, rows)
+    _write_kept(session.connection(), statements, rows)
     session.commit()
 
 

@@ -371,17 +371,7 @@ def count(
     disclosure: the figure, with no rows. An aggregated dataset counts its groups.
     """
     ds, version, resolution = _resolution(session, viewer, dataset, channel)
-    visible = [name for name in ds.fields if name in resolution.fields]
-    rows = 0
-    if visible and resolution.row_scopes:
-        key, query, params = _scoped(ds, viewer, resolution, filters)
-        if resolution.aggregate is not None:
-            rows = len(_groups(session, ds, resolution, (key, query, params)))
-        else:
-            statement = _statement(
-                (*key, "count"), lambda: select(func.count()).select_from(query.subquery())
-            )
-            rows = execute(session, statement, params).scalar() or 0
+    rows = _counted(session, ds, viewer, resolution, filters)
     _record(session, viewer, ds, channel, (), (), None, version, counted=rows)
     return Count(ds.name, rows, version.label)
 
@@ -390,10 +380,22 @@ def count_resolved(session: Session, viewer: Viewer, resolution: Resolution) -> 
     """How many rows (or groups) ``resolution`` lets ``viewer`` see, written to no ledger: for weighing
     a policy change before anyone is shown anything (policies.impact).
     """
-    ds = DATASETS[resolution.dataset]
+    return _counted(session, DATASETS[resolution.dataset], viewer, resolution, None)
+
+
+def _counted(
+    session: Session,
+    ds: Dataset,
+    viewer: Viewer,
+    resolution: Resolution,
+    filters: Mapping[str, Any] | None,
+) -> int:
+    """How many rows (or, aggregated, groups) of ``ds`` ``resolution`` lets ``viewer`` see; 0 when it
+    shares none. Records nothing: ``count`` records the figure, ``count_resolved`` weighs a change.
+    """
     if not resolution.row_scopes or not any(name in resolution.fields for name in ds.fields):
         return 0
-    key, query, params = _scoped(ds, viewer, resolution, None)
+    key, query, params = _scoped(ds, viewer, resolution, filters)
     if resolution.aggregate is not None:
         return len(_groups(session, ds, resolution, (key, query, params)))
     statement = _statement((*key, "count"), lambda: select(func.count()).select_from(query.subquery()))
