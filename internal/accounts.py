@@ -19,6 +19,7 @@ from internal.db import execute, write_after_reads
 from internal.models import (
     Account,
     AccountSession,
+    DataGeneration,
     LoginFailure,
     Membership,
     Partner,
@@ -108,6 +109,8 @@ class SignedInUser:
     active_partner_id: int | None
     #: A confirmed authenticator is enrolled.
     two_factor_enabled: bool = False
+    #: data_generation.number as this request began: what its rendered pages are kept under.
+    data_generation: int | None = None
 
     # Flask-Login's user protocol: the session token is the id, so a deleted session is no user.
     is_authenticated = True
@@ -265,6 +268,8 @@ _SIGNED_IN = (
         Partner.kind.label("partner_kind"),
         Partner.requires_two_factor,
         PartnerGroup.name.label("group_name"),
+        # What rendered pages are kept under (internal/web/page_cache.py), read in the same statement.
+        select(DataGeneration.number).where(DataGeneration.id == 1).scalar_subquery().label("generation"),
     )
     .join(Account, Account.id == AccountSession.account_id)
     .outerjoin(
@@ -338,6 +343,7 @@ def load_user(session: Session, token: str, *, audience: str) -> SignedInUser | 
         memberships=memberships,
         active_partner_id=active,
         two_factor_enabled=row.totp_enabled_at is not None,
+        data_generation=row.generation,
     )
 
 

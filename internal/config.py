@@ -56,6 +56,8 @@ def load(override: dict[str, Any] | None = None) -> dict[str, Any]:
         "PROXIES": int(env.get("PORTAL_PROXIES", "0")),
         # The largest request body (uploads): a forecast of 20,000 rows is well under 5 MB.
         "MAX_UPLOAD_BYTES": int(env.get("MAX_UPLOAD_BYTES", str(5_000_000))),
+        # Rendered partner pages each worker process keeps (internal/web/page_cache.py); 0 keeps none.
+        "PAGE_CACHE_SIZE": int(env.get("PAGE_CACHE_SIZE", "2000")),
         # The partner API: bearer token lifetime, requests per client, largest request body.
         "API_TOKEN_SECONDS": int(env.get("API_TOKEN_SECONDS", "900")),
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "120 per minute"),

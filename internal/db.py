@@ -18,10 +18,21 @@ busy timeout is never consulted for that case. So, on both databases alike:
   what they read before writing cannot go stale under them. Write transactions stay short.
 - The busy timeout (30 s) covers the queue of writers; WAL and synchronous=NORMAL keep each commit
   cheap. On PostgreSQL the IMMEDIATE option is ignored and the same code runs unchanged.
+
+How rendered pages learn that data changed. Every engine watches the statements it runs: an INSERT,
+UPDATE or DELETE on any table except the few that reading and signing in write (``UNCOUNTED``) marks
+the connection, and when that transaction commits, one last statement adds one to
+``data_generation.number`` in the same transaction. The extranet keeps rendered pages under that
+number (internal/web/page_cache.py), so a change is in the database and the number has moved at the
+same instant, on both databases, whichever service, task, import or migration made it. Taken as the
+last statement before COMMIT, the row's lock is held only while committing, so it cannot deadlock
+with the transaction's other locks. Changes made outside the portal (by hand in SQL) should add one
+themselves: ``UPDATE data_generation SET number = number + 1``.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Executable, Result, Table, create_engine, event, insert
@@ -37,6 +48,30 @@ _AFTER_READS = "portal_after_reads"
 _ROWS_AFTER_READS = "portal_rows_after_reads"
 _MEMO = "portal_read_memo"
 _WROTE = "portal_wrote"
+_CHANGED = "portal_changed"
+
+#: Tables that reading pages, signing in and calling the API write, and that no cached page shows: the
+#: ledger and its subjects, the audit trail, sessions and sign-in records, API tokens' last use.
+UNCOUNTED = frozenset(
+    {
+        "disclosure_record",
+        "disclosure_subject",
+        "disclosure_subject_progress",
+        "audit_event",
+        "account_session",
+        "login_failure",
+        "sign_in_event",
+        "api_token",
+        "api_idempotency",
+        "data_generation",
+    }
+)
+_CHANGES = re.compile(
+    r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)', re.I
+)
+NEXT_GENERATION = "UPDATE data_generation SET number = number + 1 WHERE id = 1"
+#: Execution option: False on a connection whose changes are not counted (migrations count their own).
+COUNT_CHANGES = "portal_count_changes"
 
 
 def make_engine(url: str, **kw: Any) -> Engine:
@@ -54,6 +89,8 @@ def make_engine(url: str, **kw: Any) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        _count_changes(engine)
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Connection) -> None:
             mode = conn.get_execution_options().get(SQLITE_BEGIN)
@@ -63,7 +100,58 @@ def make_engine(url: str, **kw: Any) -> Engine:
             )
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kw)
+    engine = create_engine(url, pool_pre_ping=True, **kw)
+    _count_changes(engine)
+    return engine
+
+
+def _count_changes(engine: Engine) -> None:
+    """Add one to data_generation as a transaction that changed what pages show commits (see above)."""
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _note_change(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        found = _CHANGES.match(statement)
+        if (
+            found is not None
+            and found.group(1).lower() not in UNCOUNTED
+            and conn.get_execution_options().get(COUNT_CHANGES, True)
+        ):
+            conn.info[_CHANGED] = True
+
+    # A database not yet upgraded to migration 0014 has no number to move; once it has, it keeps it.
+    present = [False]
+    exists = (
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'data_generation'"
+        if engine.dialect.name == "sqlite"
+        else "SELECT to_regclass('data_generation')"
+    )
+
+    def _next_generation(conn: Connection, *_args: Any) -> None:
+        if conn.info.pop(_CHANGED, False):
+            # Straight to the driver, in the transaction about to commit (or the savepoint released).
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                if not present[0]:
+                    cursor.execute(exists)
+                    present[0] = (cursor.fetchone() or (None,))[0] is not None
+                if present[0]:
+                    cursor.execute(NEXT_GENERATION)
+            finally:
+                cursor.close()
+
+    def _forget_changes(conn: Connection, *_args: Any) -> None:
+        conn.info.pop(_CHANGED, None)
+
+    event.listen(engine, "commit", _next_generation)
+    # Tests run each app on one connection whose sessions commit by releasing savepoints.
+    event.listen(engine, "release_savepoint", _next_generation)
+    event.listen(engine, "rollback", _forget_changes)
+    event.listen(engine, "checkin", lambda _dbapi, record: record.info.pop(_CHANGED, None))
+
+
+def has_uncommitted_changes(session: Session) -> bool:
+    """Whether ``session``'s connection has changed counted rows that are not yet committed."""
+    return bool(session.in_transaction() and session.connection().info.get(_CHANGED))
 
 
 def make_session_factory(bind: Engine | Connection) -> sessionmaker[Session]:
@@ -143,12 +231,26 @@ def insert_after_reads(session: Session, table: Table, row: dict[str, Any]) -> N
         execute(session, insert(table), row)
 
 
+def kept_rows(session: Session, table: Table) -> list[dict[str, Any]]:
+    """The rows of ``table`` that ``session``'s read phase keeps back for its end (empty outside one)."""
+    return list(session.info.get(_ROWS_AFTER_READS, {}).get(table, ()))
+
+
+def kept_statements(session: Session) -> int:
+    """How many statements ``session``'s read phase keeps back for its end."""
+    return len(session.info.get(_AFTER_READS, ()))
+
+
 def _write_kept(
     connection: Connection, statements: list[Executable], rows: dict[Table, list[dict[str, Any]]]
 ) -> None:
     """The rows and statements a read phase kept back: one insert per table, then each statement."""
     for table, values in rows.items():
         connection.execute(insert(table), values)
+        if table.name == "disclosure_record":
+            from internal import disclosure_index
+
+            disclosure_index.note_written(connection, len(values))
     for statement in statements:
         connection.execute(statement)
 

@@ -2,9 +2,10 @@
 
 A subject is what a disclosed row was about: an item (its SKU), a customer (its partner code, even
 when the partner was shown only a pseudonym or a sum) or a document (an order, purchase-order,
-invoice or shipment number). Each disclosure's record carries its distinct subjects, and a trigger
-copies them into disclosure_subject as the record is inserted; the (partner, subject, time) index
-answers the question without reading the records' row keys.
+invoice or shipment number). Each disclosure's record carries its distinct subjects, which reach
+disclosure_subject by trigger (PostgreSQL) or in batches (SQLite, internal/disclosure_index.py); the
+(partner, subject, time) index answers the question without reading the records' row keys, and on
+SQLite the few records not yet in it are read directly.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from internal import disclosure_index
 from internal.models import Account, DisclosureRecord, DisclosureSubject, Partner, PolicyVersion
 from policies.datasets import CUSTOMER, DOCUMENT, ITEM, SITE
 
@@ -74,27 +76,41 @@ def query(
     partner_id = session.scalar(select(Partner.id).where(Partner.code == partner_code))
     if partner_id is None:
         return []
-    where = [] if kind is None else [DisclosureSubject.kind == kind]
-    rows = session.execute(
-        select(DisclosureRecord, DisclosureSubject.kind, Account.email, PolicyVersion.number)
-        .select_from(DisclosureSubject)
-        .join(DisclosureRecord, DisclosureRecord.id == DisclosureSubject.record_id)
-        .outerjoin(Account, Account.id == DisclosureRecord.account_id)
-        .outerjoin(PolicyVersion, PolicyVersion.id == DisclosureRecord.policy_version_id)
-        .where(
-            DisclosureSubject.partner_id == partner_id,
-            DisclosureSubject.subject == subject,
-            DisclosureSubject.at >= since,
-            DisclosureSubject.at < until,
-            *where,
+    found = [
+        (r.record_id, r.kind, r.at)
+        for r in session.execute(
+            select(DisclosureSubject.record_id, DisclosureSubject.kind, DisclosureSubject.at)
+            .where(
+                DisclosureSubject.partner_id == partner_id,
+                DisclosureSubject.subject == subject,
+                DisclosureSubject.at >= since,
+                DisclosureSubject.at < until,
+            )
+            .order_by(DisclosureSubject.at)
+            .limit(limit)
         )
-        .order_by(DisclosureSubject.at)
-        .limit(limit)
-    ).all()
-    return [
-        Seen(r.at, email, r.channel, r.dataset, number, dict(r.fields), r.row_count, k, r.policy_hash)
-        for r, k, email, number in rows
     ]
+    # The newest records, on SQLite, may not be in the index yet (internal/disclosure_index.py).
+    found += disclosure_index.unindexed_subjects(
+        session.connection(), partner_id=partner_id, subject=subject, since=since, until=until
+    )
+    found = sorted((f for f in found if kind is None or f[1] == kind), key=lambda f: (f[2], f[0]))[:limit]
+    records = {
+        r.id: (r, email, number)
+        for r, email, number in session.execute(
+            select(DisclosureRecord, Account.email, PolicyVersion.number)
+            .outerjoin(Account, Account.id == DisclosureRecord.account_id)
+            .outerjoin(PolicyVersion, PolicyVersion.id == DisclosureRecord.policy_version_id)
+            .where(DisclosureRecord.id.in_({record_id for record_id, _kind, _at in found}))
+        )
+    }
+    seen = []
+    for record_id, k, _at in found:
+        r, email, number = records[record_id]
+        seen.append(
+            Seen(r.at, email, r.channel, r.dataset, number, dict(r.fields), r.row_count, k, r.policy_hash)
+        )
+    return seen
 
 
 def partner_exists(session: Session, partner_code: str) -> bool:

@@ -29,8 +29,10 @@ from internal.models.erp import (
 )
 from internal.models.governance import (
     AuditEvent,
+    DataGeneration,
     DisclosureRecord,
     DisclosureSubject,
+    DisclosureSubjectProgress,
     PolicyDraft,
     PolicyRollback,
     PolicyStatus,
@@ -85,8 +87,10 @@ __all__ = [
     "CodeMapping",
     "CommitStatus",
     "Consumption",
+    "DataGeneration",
     "DisclosureRecord",
     "DisclosureSubject",
+    "DisclosureSubjectProgress",
     "ForecastBucket",
     "ForecastCommit",
     "ForecastPlan",

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from internal.models.types import Base, account_fk, created_now, enum_column, intpk, partner_fk, updated_now
@@ -146,3 +146,27 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: SHA-256 (hex) of the previous event's ``entry_hash`` and this event's canonical content.
     entry_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class DataGeneration(Base):
+    """One row whose number goes up with every committed change to what partners' pages show.
+
+    The database layer adds one as a transaction that changed such rows commits (internal/db.py); the
+    extranet keeps rendered pages under the number they were rendered at (internal/web/page_cache.py),
+    so a page is never served from before a change.
+    """
+
+    __tablename__ = "data_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DisclosureSubjectProgress(Base):
+    """On SQLite, the last ledger record whose subjects are in disclosure_subject (filled in batches,
+    internal/disclosure_index.py); PostgreSQL fills the index by trigger and does not use it."""
+
+    __tablename__ = "disclosure_subject_progress"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(BigInteger, default=0)

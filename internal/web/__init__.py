@@ -45,6 +45,7 @@ from internal import db as transactions
 from internal.db import make_engine, make_session_factory
 from internal.web import explanations
 from internal.web.formats import PortalEnvironment, init_formats, translated
+from internal.web.page_cache import init_page_cache
 
 HERE = Path(__file__).resolve().parent
 TRANSLATIONS = HERE / "translations"
@@ -115,6 +116,7 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
         frame_options="DENY",
     )
     _init_login(app, audience)
+    init_page_cache(app)
     if config["STAFF_MFA"] not in ("required", "optional"):
         raise ValueError(f"STAFF_MFA must be 'required' or 'optional', not {config['STAFF_MFA']!r}")
     app.before_request(_note_address)

@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from internal import reorders
 from internal.web import db_session, status_label
+from internal.web.page_cache import cached_page
 from portal.customer import statement as statement_of_account
 from portal.customer.forms import ListFilter, ReorderForm
 from portal.disclosure import first_page, one_or_404, page_of, require_side
@@ -130,6 +131,7 @@ def next_milestone(order: Mapping[str, Any]) -> str | None:
 
 
 @customer.get("/")
+@cached_page
 def home() -> str:
     today = dt.date.today()  # noqa: DTZ011 - the customer's calendar day
     monday = today - dt.timedelta(days=today.weekday())
@@ -155,6 +157,7 @@ def home() -> str:
 
 
 @customer.get("/orders")
+@cached_page
 def orders() -> str:
     form, wanted = list_filter(ORDER_STATUSES, ("ordered_from", "ordered_to"))
     return render_template(
@@ -191,6 +194,7 @@ def order(number: str) -> str:
 
 
 @customer.get("/shipments")
+@cached_page
 def shipments() -> str:
     form, wanted = list_filter(SHIPMENT_STATUSES, ("arriving_from", "arriving_to"))
     return render_template(
@@ -205,6 +209,7 @@ def export_shipments(fmt: str) -> Response:
 
 
 @customer.get("/invoices")
+@cached_page
 def invoices() -> str:
     form, wanted = list_filter(INVOICE_STATUSES, ("issued_from", "issued_to"))
     return render_template(
@@ -247,6 +252,7 @@ def statement(fmt: str) -> Response:
 
 
 @customer.get("/availability")
+@cached_page
 def availability() -> str:
     """Items the customer buys, as available as its agreement shows (banded by default), with lead times."""
     sku = (request.args.get("sku") or "").strip()

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 import policies
 from internal import planning, purchasing, shipping
 from internal.web import db_session
+from internal.web.page_cache import cached_page
 from portal.disclosure import commit_terms, count_of, is_shared, one_or_404, page_of, require_side, viewer
 from portal.exports import FORMATS, every_row, export, send_table
 from portal.supplier.forms import LineAnswerForm, ShipNoticeForm
@@ -44,6 +45,7 @@ DUE_DAYS = 14
 
 
 @supplier.get("/")
+@cached_page
 def home() -> str:
     """What needs the supplier's attention, each figure from the gate like every other page."""
     today = dt.date.today()  # noqa: DTZ011 - the supplier's calendar day
@@ -69,6 +71,7 @@ def home() -> str:
 
 
 @supplier.get("/purchase-orders")
+@cached_page
 def purchase_orders() -> str:
     return render_template("supplier/purchase_orders.html", orders=page_of("purchase_orders"))
 
@@ -126,6 +129,7 @@ QTY_FIELD = re.compile(r"^qty-(?P<number>[^\s]+)-(?P<line>[0-9]{1,9})$")
 
 
 @supplier.get("/ship-notices")
+@cached_page
 def ship_notices() -> str:
     return render_template("supplier/ship_notices.html", notices=page_of("ship_notices"))
 
@@ -189,6 +193,7 @@ MONTHLY = policies.Aggregate(("sku", "item", "uom", "site"), "month")
 
 
 @supplier.get("/forecast")
+@cached_page
 def forecast() -> str:
     """One supplied item at a time: demand per week as a table and a chart, and the commits against it."""
     return _forecast_page(request.args.get("sku") or "")
@@ -349,6 +354,7 @@ def export_purchase_orders(fmt: str) -> Response:
 
 
 @supplier.get("/inventory")
+@cached_page
 def inventory() -> str:
     """Stock of the supplier's items as its agreement allows: exact, rounded or banded, with the reason."""
     sku = request.args.get("sku") or None
@@ -366,6 +372,7 @@ CONSUMPTION_BY = ("sku", "item", "uom", "site", "customer")
 
 
 @supplier.get("/consumption")
+@cached_page
 def consumption() -> str:
     """What was used of the supplier's items, per week or month, as its agreement shows it; else 404."""
     if not is_shared("consumption"):

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urljoin
 
 import requests
 
@@ -27,6 +28,7 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = 8
 RESULTS = Path("bench-results")
+AGENT = "portal-bench"
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 PAGES = {
     "supplier.user@example.com": (
@@ -64,7 +66,16 @@ def gunicorn(app: str, env: dict[str, str], folder: str) -> Iterator[str]:
 
 def wrk(url: str, cookie: str | None = None) -> float:
     """Requests per second over SECONDS; refuses a run with any answer other than 200."""
-    args = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "30s"]
+    args = [
+        "wrk",
+        "-t2",
+        f"-c{CONNECTIONS}",
+        f"-d{SECONDS}s",
+        "--timeout",
+        "30s",
+        "-H",
+        f"User-Agent: {AGENT}",
+    ]
     if cookie:
         args += ["-H", f"Cookie: {cookie}"]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
@@ -79,6 +90,9 @@ def sign_in(base: str, email: str) -> str:
     from internal.demo import DEMO_PASSWORD
 
     http = requests.Session()
+    # One browser throughout: sign-in keeps the session bound to its user agent (Flask-Login's session
+    # protection), and a request from another agent would mark the session not fresh, and re-sign it.
+    http.headers["User-Agent"] = AGENT
     page = http.get(f"{base}/login").text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     answer = http.post(
@@ -87,6 +101,9 @@ def sign_in(base: str, email: str) -> str:
         allow_redirects=False,
     )
     assert answer.status_code == 302, answer.status_code
+    # The first page after signing in adds the session's CSRF secret to its cookie; a browser keeps the
+    # new cookie, and so does the bench (wrk sends one cookie throughout).
+    assert http.get(urljoin(f"{base}/login", answer.headers["Location"])).status_code == 200
     return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
 
 

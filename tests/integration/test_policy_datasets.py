@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 import policies
+from internal import disclosure_index
 from internal.models import (
     Consumption,
     DisclosureSubject,
@@ -144,6 +145,8 @@ def test_each_disclosure_writes_its_distinct_subjects_once(session, consumption)
         session, viewer(consumption["strategic"], "suppliers", "strategic-suppliers"), "consumption"
     )
     assert seen.rows
+    # SQLite fills the subject index in batches (PostgreSQL's trigger filled it with the record).
+    disclosure_index.fill(session.connection())
     subjects = session.execute(
         select(DisclosureSubject.kind, DisclosureSubject.subject).where(
             DisclosureSubject.partner_id == consumption["strategic"].id

@@ -1,0 +1,71 @@
+"""The ledger's subject index on SQLite is filled in batches, and the ledger's question never misses
+the records not in it yet, nor counts one twice (internal/disclosure_index.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from internal import disclosure_index
+from internal.db import _write_kept
+from internal.models import DisclosureRecord, DisclosureSubject
+from policies import ledger
+from tests.factories import make_partner
+
+SINCE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+UNTIL = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+
+
+def record(partner_id: int, sku: str) -> dict[str, object]:
+    return {
+        "at": dt.datetime(2026, 11, 30, 9, tzinfo=dt.UTC),
+        "partner_id": partner_id,
+        "channel": "web",
+        "dataset": "inventory",
+        "policy_hash": "x",
+        "row_keys": [],
+        "fields": {"on_hand": "exact"},
+        "row_count": 1,
+        "subjects": [["item", sku], ["site", "PL01"]],
+    }
+
+
+def indexed(session, partner_id: int) -> int:
+    where = DisclosureSubject.partner_id == partner_id
+    return int(session.scalar(select(func.count()).select_from(DisclosureSubject).where(where)))
+
+
+def test_the_newest_records_are_found_before_and_after_the_index_has_them(session):
+    partner = make_partner(session, "SUP-IX1")
+    table = DisclosureRecord.__table__
+    for sku in ("CP-IX1", "CP-IX1", "CP-IX2"):
+        session.execute(insert(table), record(partner.id, sku))
+    connection = session.connection()
+    batched = disclosure_index.batched(connection)
+    if not batched:
+        pytest.skip("PostgreSQL fills the index by trigger with each record")
+    assert indexed(session, partner.id) == 0
+    found = ledger.query(session, partner_code="SUP-IX1", subject="CP-IX1", since=SINCE, until=UNTIL)
+    assert [s.subject_kind for s in found] == ["item", "item"]
+    assert disclosure_index.fill(connection) == 3
+    assert indexed(session, partner.id) == 6
+    again = ledger.query(session, partner_code="SUP-IX1", subject="CP-IX1", since=SINCE, until=UNTIL)
+    assert again == found  # from the index now, and no record twice
+    assert disclosure_index.fill(connection) == 0
+
+
+def test_writers_fill_the_index_every_batch_of_records(session, monkeypatch):
+    partner = make_partner(session, "SUP-IX2")
+    connection = session.connection()
+    if not disclosure_index.batched(connection):
+        pytest.skip("PostgreSQL fills the index by trigger with each record")
+    monkeypatch.setattr(disclosure_index, "_written", 0)
+    table = DisclosureRecord.__table__
+    _write_kept(connection, [], {table: [record(partner.id, "CP-IX3")] * (disclosure_index.BATCH - 1)})
+    assert indexed(session, partner.id) == 0
+    _write_kept(connection, [], {table: [record(partner.id, "CP-IX3")]})
+    assert indexed(session, partner.id) == 2 * disclosure_index.BATCH
+    found = ledger.query(session, partner_code="SUP-IX2", subject="CP-IX3", since=SINCE, until=UNTIL)
+    assert len(found) == disclosure_index.BATCH
