@@ -23,6 +23,7 @@ What is not kept, and why:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import threading
 from collections import OrderedDict
@@ -34,22 +35,23 @@ from typing import Any, cast
 from flask import current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import Table
+from sqlalchemy import JSON, Table
 
-from internal.db import has_uncommitted_changes, insert_after_reads, kept_rows, kept_statements
+from internal.db import Dumped, has_uncommitted_changes, insert_after_reads, kept_rows, kept_statements
 from internal.models import DisclosureRecord, utcnow
 
 EXTENSION = "portal_page_cache"
 #: Pages kept per worker process (about 30 KB each); the least recently served go first.
 DEFAULT_SIZE = 2000
 _LEDGER = cast(Table, DisclosureRecord.__table__)
+_JSON_COLUMNS = frozenset(c.name for c in _LEDGER.columns if isinstance(c.type, JSON))
 
 
 @dataclass(frozen=True, slots=True)
 class KeptPage:
     #: The rendered page, with ``PageCache.mark`` where this request's CSRF token goes.
     body: str
-    #: The ledger records its rendering wrote, without their time.
+    #: The ledger records its rendering wrote, without their time, their JSON already written.
     ledger: tuple[dict[str, Any], ...]
 
 
@@ -63,6 +65,9 @@ class PageCache:
         #: Stands where the CSRF token stood; random, so no page's own text can contain it.
         self.mark = f"csrf-{secrets.token_hex(16)}"
         self._lock = threading.Lock()
+        #: Each session's CSRF token as signed once in this worker, by the session's secret. The token
+        #: has no time limit (it lives as long as the session, WTF_CSRF_TIME_LIMIT), so it is signed once.
+        self.tokens: OrderedDict[str, str] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
@@ -90,6 +95,27 @@ class PageCache:
             while len(self.pages) > self.size:
                 self.pages.popitem(last=False)
 
+    def token(self) -> str:
+        """This session's CSRF token, signed once per worker."""
+        secret = session.get("csrf_token")
+        signed = self.tokens.get(secret) if isinstance(secret, str) else None
+        if signed is None:
+            signed = generate_csrf()
+            with self._lock:
+                self.tokens[session["csrf_token"]] = signed
+                while len(self.tokens) > self.size:
+                    self.tokens.popitem(last=False)
+        return signed
+
+
+def _dumped(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` without its time, its JSON written once (the database layer passes it through as it is)."""
+    return {
+        name: Dumped(json.dumps(value)) if name in _JSON_COLUMNS else value
+        for name, value in row.items()
+        if name != "at"
+    }
+
 
 def init_page_cache(app: Any) -> None:
     """Give ``app`` a page cache, unless PAGE_CACHE_SIZE is 0."""
@@ -107,7 +133,7 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def serve(*args: Any, **kwargs: Any) -> Any:
-        from internal.web import current_locale, db_session
+        from internal.web import db_session, select_locale
 
         cache = page_cache()
         generation = getattr(current_user, "data_generation", None)
@@ -121,7 +147,7 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
             request.full_path,
             current_user.account_id,
             current_user.active_partner_id,
-            current_locale(),
+            select_locale(),
             dt.date.today(),  # noqa: DTZ011 - pages count days as the partner's calendar does
         )
         kept = cache.get(generation, key)
@@ -129,7 +155,7 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
             now = utcnow()
             for row in kept.ledger:
                 insert_after_reads(db, _LEDGER, {**row, "at": now})
-            return kept.body.replace(cache.mark, generate_csrf())
+            return kept.body.replace(cache.mark, cache.token())
         rows_before = len(kept_rows(db, _LEDGER))
         statements_before = kept_statements(db)
         body = view(*args, **kwargs)
@@ -140,10 +166,7 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
             and "_flashes" not in session
         ):
             token = g.get("csrf_token")
-            ledger = tuple(
-                {name: value for name, value in row.items() if name != "at"}
-                for row in kept_rows(db, _LEDGER)[rows_before:]
-            )
+            ledger = tuple(_dumped(row) for row in kept_rows(db, _LEDGER)[rows_before:])
             cache.put(generation, key, KeptPage(body.replace(token, cache.mark) if token else body, ledger))
         return body
 
