@@ -340,6 +340,61 @@ def _write_kept(
         connection.execute(statement)
 
 
+def _plainly_written(bind: Engine, rows: dict[Table, list[dict[str, Any]]]) -> bool:
+    """Whether ``rows`` can go straight to the driver: SQLite, only tables no page shows (the ledger),
+    and rows that name every column their insert writes (no defaults to compute)."""
+    return bind.dialect.name == "sqlite" and all(
+        table.name in UNCOUNTED
+        and _plain_insert(bind, table, tuple(values[0])) is not None
+        and all(row.keys() == values[0].keys() for row in values)
+        for table, values in rows.items()
+    )
+
+
+#: INSERT statements by table and column names, with each column's conversion for the driver.
+_PLAIN_INSERTS: dict[tuple[Table, tuple[str, ...]], tuple[str, list[Any]] | None] = {}
+
+
+def _plain_insert(bind: Engine, table: Table, names: tuple[str, ...]) -> tuple[str, list[Any]] | None:
+    key = (table, names)
+    if key not in _PLAIN_INSERTS:
+        compiled = insert(table).compile(dialect=bind.dialect, column_keys=list(names))
+        order = list(compiled.positiontup or ())
+        convert = [(name, table.c[name].type.bind_processor(bind.dialect)) for name in order]
+        _PLAIN_INSERTS[key] = (compiled.string, convert) if sorted(order) == sorted(names) else None
+    return _PLAIN_INSERTS[key]
+
+
+def _write_rows_plainly(bind: Engine, rows: dict[Table, list[dict[str, Any]]]) -> None:
+    """A page's ledger records, on SQLite, straight to the driver in a write transaction of their own.
+
+    Every page view ends here, and the same insert through SQLAlchemy's layers cost as much again as
+    SQLite's own work. The columns are converted as their types say (times, JSON); the tables are ones
+    that do not move data_generation, which is why no statement event needs to see them.
+    """
+    from internal import disclosure_index
+
+    raw = bind.raw_connection()
+    driver: QueuedWriters = raw.driver_connection  # type: ignore[assignment]
+    try:
+        driver.begin_writing()
+        for table, values in rows.items():
+            plan = _plain_insert(bind, table, tuple(values[0]))
+            assert plan is not None  # _plainly_written said so
+            sql, convert = plan
+            driver.executemany(
+                sql, [tuple(row[n] if c is None else c(row[n]) for n, c in convert) for row in values]
+            )
+            if table.name == "disclosure_record":
+                disclosure_index.note_written_plainly(driver, len(values))
+        driver.commit()
+    except BaseException:
+        driver.rollback()
+        raise
+    finally:
+        raw.close()
+
+
 def commit(session: Session) -> None:
     """Commit the boundary's work; a read phase writes its kept-back rows in a transaction of its own."""
     session.info.pop(_MEMO, None)
@@ -362,6 +417,9 @@ def commit(session: Session) -> None:
     session.rollback()  # ends the read snapshot; nothing was written in it
     session.autoflush = True
     if not kept and not statements and not rows:
+        return
+    if not kept and not statements and isinstance(bind, Engine) and _plainly_written(bind, rows):
+        _write_rows_plainly(bind, rows)
         return
     if not kept and isinstance(bind, Engine):
         # Only rows and statements: written on a connection of their own, without the ORM's layers.

@@ -60,16 +60,28 @@ def batched(connection: Connection) -> bool:
 def note_written(connection: Connection, records: int) -> None:
     """``records`` ledger records were just inserted in ``connection``'s write transaction: every
     ``BATCH`` of them, fill the index in the same transaction."""
+    if batched(connection) and _due(records):
+        fill(connection)
+
+
+def note_written_plainly(driver: Any, records: int) -> None:
+    """As ``note_written``, for records inserted straight through the SQLite driver's connection."""
+    if _due(records):
+        after = driver.execute(_MARK).fetchone()[0]
+        through = driver.execute(_NEWEST).fetchone()[0]
+        if through is not None and through > after:
+            driver.execute(_FILL.text, {"after": after, "through": through})
+            driver.execute(_MOVE_MARK.text, {"through": through})
+
+
+def _due(records: int) -> bool:
     global _written
-    if not batched(connection):
-        return
     with _lock:
         _written += records
         due = _written >= BATCH
         if due:
             _written = 0
-    if due:
-        fill(connection)
+    return due
 
 
 def fill(connection: Connection) -> int:

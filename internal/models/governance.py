@@ -85,8 +85,9 @@ class DisclosureRecord(Base):
 
     id: Mapped[intpk]
     at: Mapped[created_now]
-    account_id: Mapped[int | None] = account_fk()
-    partner_id: Mapped[int | None] = partner_fk(nullable=True)
+    # Every page writes records: the (account, at) and (partner, at) indexes serve the keys alone too.
+    account_id: Mapped[int | None] = account_fk(index=False)
+    partner_id: Mapped[int | None] = partner_fk(nullable=True, index=False)
     #: web, export, api or email.
     channel: Mapped[str] = mapped_column(String(10))
     dataset: Mapped[str] = mapped_column(String(40))

@@ -70,8 +70,8 @@ name = Annotated[str, mapped_column(String(200))]
 short = Annotated[str, mapped_column(String(40))]
 
 
-def partner_fk(nullable: bool = False, **kw: Any) -> Any:
-    return mapped_column(ForeignKey("partner.id", ondelete="RESTRICT"), nullable=nullable, index=True, **kw)
+def partner_fk(nullable: bool = False, *, index: bool = True, **kw: Any) -> Any:
+    return mapped_column(ForeignKey("partner.id", ondelete="RESTRICT"), nullable=nullable, index=index, **kw)
 
 
 def item_fk(nullable: bool = False) -> Any:
@@ -82,8 +82,8 @@ def site_fk(nullable: bool = False) -> Any:
     return mapped_column(ForeignKey("site.id", ondelete="RESTRICT"), nullable=nullable, index=True)
 
 
-def account_fk(nullable: bool = True) -> Any:
-    return mapped_column(ForeignKey("account.id", ondelete="SET NULL"), nullable=nullable, index=True)
+def account_fk(nullable: bool = True, *, index: bool = True) -> Any:
+    return mapped_column(ForeignKey("account.id", ondelete="SET NULL"), nullable=nullable, index=index)
 
 
 def enum_column(enum_cls: type[enum.Enum], **kw: object) -> Enum:

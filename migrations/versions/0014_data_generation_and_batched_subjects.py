@@ -1,5 +1,6 @@
 """data_generation, the number rendered pages are kept under; on SQLite, the ledger's subject index is
-filled in batches (internal/disclosure_index.py) instead of by a trigger on every record
+filled in batches (internal/disclosure_index.py) instead of by a trigger on every record; the ledger
+loses two indexes that its (partner, at) and (account, at) indexes already serve
 
 Revision ID: 0014
 Revises: 0013
@@ -55,9 +56,14 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == 'sqlite':
         op.execute('DROP TRIGGER IF EXISTS disclosure_record_subjects')
+    # Each page writes ledger records; the (partner, at) and (account, at) indexes serve the keys alone.
+    op.drop_index('ix_disclosure_record_partner_id', table_name='disclosure_record')
+    op.drop_index('ix_disclosure_record_account_id', table_name='disclosure_record')
 
 
 def downgrade() -> None:
+    op.create_index('ix_disclosure_record_account_id', 'disclosure_record', ['account_id'], unique=False)
+    op.create_index('ix_disclosure_record_partner_id', 'disclosure_record', ['partner_id'], unique=False)
     if op.get_bind().dialect.name == 'sqlite':
         op.execute(SQLITE_FILL)
         op.execute(SQLITE_TRIGGER)

@@ -69,3 +69,39 @@ def test_writers_fill_the_index_every_batch_of_records(session, monkeypatch):
     assert indexed(session, partner.id) == 2 * disclosure_index.BATCH
     found = ledger.query(session, partner_code="SUP-IX2", subject="CP-IX3", since=SINCE, until=UNTIL)
     assert len(found) == disclosure_index.BATCH
+
+
+def test_a_pages_records_written_straight_to_sqlite_read_back_as_written(tmp_path_factory):
+    from internal.db import begin_reading, commit, insert_after_reads, make_engine, make_session_factory
+    from internal.migrate import upgrade
+    from tests.conftest import scratch_database
+
+    with scratch_database(tmp_path_factory, "plainledger") as url:
+        upgrade(url)
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        try:
+            with factory() as session:
+                partner_id = make_partner(session, "SUP-IX4").id
+                session.commit()
+                begin_reading(session)
+                session.execute(select(DisclosureRecord.id)).all()  # the page reads first
+                table = DisclosureRecord.__table__
+                rows = [
+                    record(partner_id, "CP-IX4"),
+                    {**record(partner_id, "CP-IX5"), "row_keys": [[7, "x"]]},
+                ]
+                for row in rows:
+                    insert_after_reads(session, table, row)
+                commit(session)
+            with factory() as session:
+                stored = session.scalars(select(DisclosureRecord).order_by(DisclosureRecord.id)).all()
+                assert [(r.at, r.partner_id, r.row_keys, r.fields, r.subjects) for r in stored] == [
+                    (row["at"], partner_id, row["row_keys"], row["fields"], row["subjects"]) for row in rows
+                ]
+                found = ledger.query(
+                    session, partner_code="SUP-IX4", subject="CP-IX5", since=SINCE, until=UNTIL
+                )
+                assert [(s.dataset, s.subject_kind) for s in found] == [("inventory", "item")]
+        finally:
+            engine.dispose()
