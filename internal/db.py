@@ -81,6 +81,19 @@ COUNT_CHANGES = "portal_count_changes"
 
 #: Whether this thread holds a writers' queue (QueuedWriters).
 _queue_holder = threading.local()
+#: Commits of a process between two checkpoints of the WAL into the database (QueuedWriters).
+CHECKPOINT_EVERY = 100
+_commits = [0]
+_commits_lock = threading.Lock()
+
+
+def _checkpoint_due() -> bool:
+    with _commits_lock:
+        _commits[0] += 1
+        due = _commits[0] >= CHECKPOINT_EVERY
+        if due:
+            _commits[0] = 0
+    return due
 
 
 class QueuedWriters(sqlite3.Connection):
@@ -93,6 +106,11 @@ class QueuedWriters(sqlite3.Connection):
     Writers of the portal (web workers, task workers, the CLI, in any process) first take an exclusive
     ``flock`` on ``<database>-writers``: the kernel wakes the next one the moment the lock is let go,
     after COMMIT or ROLLBACK. SQLite's own lock and busy timeout stay, for writers outside the portal.
+
+    For the same reason SQLite's automatic checkpoint is off on these connections (it runs inside the
+    COMMIT that crosses 1,000 pages of WAL, so the queue would wait out its disk syncs): every
+    ``CHECKPOINT_EVERY`` commits, a process checkpoints PASSIVE after letting go of the queue, which
+    neither waits for nor stops readers and writers. The last connection to close checkpoints the rest.
     """
 
     def __init__(self, database: Any, *args: Any, **kwargs: Any) -> None:
@@ -128,6 +146,9 @@ class QueuedWriters(sqlite3.Connection):
             super().commit()
         finally:
             self._let_go()
+        if self._queue is not None and _checkpoint_due():
+            # After letting go of the queue: the next writer goes on while this one copies the WAL.
+            self.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def rollback(self) -> None:
         try:
@@ -171,6 +192,8 @@ def make_engine(url: str, **kw: Any) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            if getattr(dbapi_conn, "_queue", None) is not None:
+                cursor.execute("PRAGMA wal_autocheckpoint=0")  # QueuedWriters checkpoints instead
             cursor.close()
 
         _count_changes(engine)
