@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from internal.db import execute, write_after_reads
+from internal.db import PlainQuery, write_after_reads
 from internal.models import (
     Account,
     AccountSession,
@@ -284,6 +284,7 @@ _SIGNED_IN = (
     .where(AccountSession.token_hash == bindparam("token_hash"))
     .order_by(Partner.code)
 )
+_SIGNED_IN_ROWS = PlainQuery(_SIGNED_IN)
 
 
 def load_user(session: Session, token: str, *, audience: str) -> SignedInUser | None:
@@ -291,7 +292,7 @@ def load_user(session: Session, token: str, *, audience: str) -> SignedInUser | 
 
     Runs on every request, so it reads plain rows, in one statement, rather than loading ORM objects.
     """
-    found = execute(session, _SIGNED_IN, {"token_hash": token_hash(token)}).all()
+    found = _SIGNED_IN_ROWS.rows(session, {"token_hash": token_hash(token)})
     now = utcnow()
     if not found:
         return None

@@ -40,7 +40,7 @@ import sqlite3
 import threading
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, Result, Table, create_engine, event, insert
+from sqlalchemy import Connection, Engine, Executable, Result, Select, Table, create_engine, event, insert
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 #: Execution option read by the SQLite BEGIN hook: "IMMEDIATE" takes the write lock at BEGIN.
@@ -302,6 +302,75 @@ def execute(session: Session, statement: Executable, params: dict[str, Any] | No
     return session.connection().execute(statement, params or {})
 
 
+class PlainQuery:
+    """A fixed SELECT that every request runs (the signed-in user), straight through SQLite's driver.
+
+    On SQLite, when the session is on an engine and has not begun its transaction, the statement runs
+    on a pooled connection by itself, in SQLite's own one-statement transaction: without the Session's
+    transaction, the pool's bookkeeping and SQLAlchemy's execution layers, which together cost twice
+    the statement. Values come back converted by the columns' types, as SQLAlchemy would convert them.
+    The page's other reads begin the session's transaction as before; what they see is at least as
+    new as this statement saw (internal/web/page_cache.py relies on no more). Elsewhere (PostgreSQL,
+    tests bound to one connection) it runs on the session's connection like any statement.
+    """
+
+    def __init__(self, statement: Select[Any, *tuple[Any, ...]]) -> None:
+        self.statement = statement
+        self.names = tuple(statement.selected_columns.keys())
+        self._plans: dict[str, tuple[str, list[tuple[str | None, Any, Any]], list[Any]]] = {}
+
+    def rows(self, session: Session, params: dict[str, Any]) -> list[Any]:
+        bind = session.get_bind()
+        if not (isinstance(bind, Engine) and bind.dialect.name == "sqlite" and not session.in_transaction()):
+            return list(execute(session, self.statement, params).all())
+        plan = self._plans.get(bind.dialect.name) or self._plan(bind)
+        sql, binds, results = plan
+        arguments = tuple(
+            fixed if name is None else (params[name] if convert is None else convert(params[name]))
+            for name, convert, fixed in binds
+        )
+        raw = bind.raw_connection()
+        try:
+            fetched = raw.driver_connection.execute(sql, arguments).fetchall()  # type: ignore[union-attr]
+        finally:
+            raw.close()
+        return [
+            _PlainRow(self.names, [v if c is None else c(v) for c, v in zip(results, row, strict=True)])
+            for row in fetched
+        ]
+
+    def _plan(self, bind: Engine) -> tuple[str, list[tuple[str | None, Any, Any]], list[Any]]:
+        compiled = self.statement.compile(dialect=bind.dialect)
+        literal = compiled.construct_params({k: None for k, b in compiled.binds.items() if b.required})
+        binds: list[tuple[str | None, Any, Any]] = []
+        for name in compiled.positiontup or ():
+            convert = compiled.binds[name].type.dialect_impl(bind.dialect).bind_processor(bind.dialect)
+            if literal.get(name) is not None:  # a value written into the statement (a status, an id)
+                binds.append((None, None, literal[name] if convert is None else convert(literal[name])))
+            else:
+                binds.append((name, convert, None))
+        dialect = bind.dialect
+        columns = self.statement.selected_columns
+        results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
+        plan = self._plans[bind.dialect.name] = (compiled.string, binds, results)
+        return plan
+
+
+class _PlainRow:
+    """A row of a PlainQuery, read by column name."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, names: tuple[str, ...], values: list[Any]) -> None:
+        self._values = dict(zip(names, values, strict=True))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 def is_reading(session: Session) -> bool:
     """Whether ``session`` is in a page's read phase (its writes wait for the boundary's commit)."""
     return bool(session.info.get(_READING))
@@ -383,7 +452,10 @@ def _plain_insert(bind: Engine, table: Table, names: tuple[str, ...]) -> tuple[s
     if key not in _PLAIN_INSERTS:
         compiled = insert(table).compile(dialect=bind.dialect, column_keys=list(names))
         order = list(compiled.positiontup or ())
-        convert = [(name, table.c[name].type.bind_processor(bind.dialect)) for name in order]
+        convert = [
+            (name, table.c[name].type.dialect_impl(bind.dialect).bind_processor(bind.dialect))
+            for name in order
+        ]
         _PLAIN_INSERTS[key] = (compiled.string, convert) if sorted(order) == sorted(names) else None
     return _PLAIN_INSERTS[key]
 

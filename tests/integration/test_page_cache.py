@@ -234,3 +234,37 @@ def test_uncommitted_changes_are_never_kept(session, client, extranet, supplier)
     client.get(ORDERS)
     assert extranet.extensions[EXTENSION].hits == 0
     assert re.search(r"PO-PC1-1", client.get(ORDERS).get_data(as_text=True))
+
+
+def test_the_signed_in_user_reads_the_same_straight_from_sqlite_as_through_sqlalchemy(own_database):
+    from internal import accounts
+
+    upgrade(own_database)
+    engine = make_engine(own_database)
+    factory = make_session_factory(engine)
+    try:
+        with factory() as session:
+            first = make_partner(session, "SUP-PLN1", groups=("suppliers", "strategic"))
+            second = make_partner(session, "CUS-PLN2", "customer")
+            account = make_account(
+                session, "plain@example.com", partners=(first, second), role="partner_admin"
+            )
+            token = accounts.start_session(session, account, audience="extranet")
+            session.commit()
+        answers = []
+        for plainly in (True, False):
+            with factory() as session:
+                if not plainly:
+                    session.connection()  # a transaction already begun: the statement goes through SQLAlchemy
+                answers.append(accounts.load_user(session, token, audience="extranet"))
+        plain, through_sqlalchemy = answers
+        assert plain == through_sqlalchemy
+        assert plain is not None
+        assert [(m.partner_code, m.role, m.partner_kind, sorted(m.groups)) for m in plain.memberships] == [
+            ("CUS-PLN2", "partner_admin", "customer", []),
+            ("SUP-PLN1", "partner_admin", "supplier", ["strategic", "suppliers"]),
+        ]
+        assert plain.data_generation is not None
+        assert plain.data_generation > 0
+    finally:
+        engine.dispose()
