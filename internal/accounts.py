@@ -261,7 +261,7 @@ _SIGNED_IN = (
         Account.locale,
         Account.active,
         Account.totp_enabled_at,
-        Membership.partner_id,
+        Partner.id.label("partner_id"),  # NULL for a membership of a partner not active
         Membership.role,
         Partner.code.label("partner_code"),
         Partner.name.label("partner_name"),
@@ -272,14 +272,11 @@ _SIGNED_IN = (
         select(DataGeneration.number).where(DataGeneration.id == 1).scalar_subquery().label("generation"),
     )
     .join(Account, Account.id == AccountSession.account_id)
-    .outerjoin(
-        Membership.__table__.join(
-            Partner.__table__,
-            and_(Partner.id == Membership.partner_id, Partner.status == PartnerStatus.active),
-        ),
-        and_(Membership.account_id == Account.id, Membership.active.is_(True)),
-    )
-    .outerjoin(_MEMBERSHIP_GROUP, _MEMBERSHIP_GROUP.c.partner_id == Membership.partner_id)
+    # Two plain outer joins (not one onto a nested join, which SQLite answers by materializing every
+    # membership of every account): the account's memberships by index, then each one's partner if active.
+    .outerjoin(Membership, and_(Membership.account_id == Account.id, Membership.active.is_(True)))
+    .outerjoin(Partner, and_(Partner.id == Membership.partner_id, Partner.status == PartnerStatus.active))
+    .outerjoin(_MEMBERSHIP_GROUP, _MEMBERSHIP_GROUP.c.partner_id == Partner.id)
     .outerjoin(PartnerGroup, PartnerGroup.id == _MEMBERSHIP_GROUP.c.group_id)
     .where(AccountSession.token_hash == bindparam("token_hash"))
     .order_by(Partner.code)
