@@ -34,7 +34,7 @@ _FILL = text(
     "INSERT INTO disclosure_subject (record_id, partner_id, at, kind, subject) "
     "SELECT r.id, r.partner_id, r.at, json_extract(s.value, '$[0]'), json_extract(s.value, '$[1]') "
     "FROM disclosure_record AS r, json_each(r.subjects) AS s "
-    "WHERE r.id > :after AND r.id <= :through"
+    "WHERE r.id > :after AND r.id <= :through AND r.partner_id IS NOT NULL"
 )
 _MOVE_MARK = text("UPDATE disclosure_subject_progress SET record_id = :through WHERE id = 1")
 _AT = DisclosureRecord.__table__.c.at.type

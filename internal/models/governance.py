@@ -9,7 +9,16 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from internal.models.types import Base, account_fk, created_now, enum_column, intpk, partner_fk, updated_now
+from internal.models.types import (
+    Base,
+    UTCDateTime,
+    account_fk,
+    created_now,
+    enum_column,
+    intpk,
+    partner_fk,
+    updated_now,
+)
 
 
 class PolicyStatus(enum.StrEnum):
@@ -106,20 +115,24 @@ class DisclosureRecord(Base):
 class DisclosureSubject(Base):
     """What a disclosure was about: one row per distinct subject (SKU, customer, document number).
 
-    Filled by a trigger on disclosure_record (migration 0003) from the record's ``subjects``, so the
-    ledger finds "what partner X saw about Y" through an index instead of reading every record.
+    Filled from each record's ``subjects`` (internal/disclosure_index.py), so the ledger finds "what
+    partner X saw about Y" through an index instead of reading every record. The table is its own
+    index: its key is (partner, subject, time, record, kind), the order the ledger asks in, so each
+    entry costs one insert (on SQLite a table WITHOUT ROWID, where a table with a rowid, the lookup
+    index and the record index cost three). Records of no partner have nothing to be found by.
     """
 
     __tablename__ = "disclosure_subject"
-    __table_args__ = (Index("ix_disclosure_subject_lookup", "partner_id", "subject", "at"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    id: Mapped[intpk]
-    record_id: Mapped[int] = mapped_column(ForeignKey("disclosure_record.id", ondelete="CASCADE"), index=True)
-    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id", ondelete="RESTRICT"))
-    at: Mapped[created_now]
-    #: item, customer or document.
-    kind: Mapped[str] = mapped_column(String(20))
-    subject: Mapped[str] = mapped_column(String(200))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="RESTRICT"), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("disclosure_record.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: item, customer, site or document.
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
 class AuditEvent(Base):
