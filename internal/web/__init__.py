@@ -7,6 +7,7 @@ The extranet (``portal.create_app``) and the staff console (``internal.create_ap
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,21 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 talisman = Talisman()
 
+
+@limiter.request_filter
+def _no_limit_of_its_own() -> bool:
+    """The limiter may pass over a request to a view without a limit of its own: every limit here is a
+    view's decorator (sign-in, password pages, the API), none is app-wide (``default_limits=[]``, no
+    RATELIMIT_DEFAULT or RATELIMIT_APPLICATION), so its per-request work finds nothing to count there.
+    A decorated view keeps its limit: the decorator marks it, and the mark is copied by every wrapper."""
+    from flask import current_app
+
+    if current_app.config.get("RATELIMIT_DEFAULT") or current_app.config.get("RATELIMIT_APPLICATION"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return view is not None and not hasattr(view, "__wrapper-limiter-instance")
+
+
 web = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
 )
@@ -102,6 +118,9 @@ def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | Non
     babel.init_app(app, locale_selector=select_locale)
     init_formats(app)
     limiter.init_app(app)
+    # Flask asks, for each of a request's dozen hooks, whether it is a coroutine function (inspect
+    # reads its code flags each time); none of ours is, and a function's answer never changes.
+    app.ensure_sync = functools.cache(app.ensure_sync)  # type: ignore[method-assign]
     talisman.init_app(
         app,
         force_https=config["HTTPS"],
