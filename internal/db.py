@@ -82,7 +82,7 @@ COUNT_CHANGES = "portal_count_changes"
 #: Whether this thread holds a writers' queue (QueuedWriters).
 _queue_holder = threading.local()
 #: Commits of a process between two checkpoints of the WAL into the database (QueuedWriters).
-CHECKPOINT_EVERY = 100
+CHECKPOINT_EVERY = 500
 _commits = [0]
 _commits_lock = threading.Lock()
 

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, bindparam, text
 from internal.models import DisclosureRecord
 
 #: Records a worker process writes between two fillings of the index (SQLite).
-BATCH = 512
+BATCH = 2048
 
 _MARK = "SELECT record_id FROM disclosure_subject_progress WHERE id = 1"
 _NEWEST = "SELECT MAX(id) FROM disclosure_record"
