@@ -45,6 +45,7 @@ from internal import config as settings
 from internal import db as transactions
 from internal.db import make_engine, make_session_factory
 from internal.web import explanations
+from internal.web.cookie_sessions import RememberedCookieSessions
 from internal.web.formats import PortalEnvironment, init_formats, translated
 from internal.web.page_cache import init_page_cache
 
@@ -84,6 +85,7 @@ web = Blueprint(
 def init_web(app: Flask, *, audience: str, config_override: dict[str, Any] | None = None) -> None:
     """Configure ``app`` for ``audience`` ("extranet" or "console") on the shared foundations."""
     app.jinja_environment = PortalEnvironment  # before anything makes the app's Jinja environment
+    app.session_interface = RememberedCookieSessions()
     config = settings.load(config_override)
     app.config.update(config)
     app.config.update(

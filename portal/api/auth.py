@@ -15,12 +15,13 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError
 from flask import Flask, Request, current_app, g
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SessionMixin
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from internal import api_clients
 from internal.web import db_session
+from internal.web.cookie_sessions import RememberedCookieSessions
 from portal.api.problems import problem
 
 #: Paths served by the API: no cookie session, no CSRF, errors as problem details.
@@ -115,7 +116,7 @@ def client_key() -> str:
     return f"api-client:{token.client_id}" if token is not None else "api-anonymous"
 
 
-class SessionlessOnApi(SecureCookieSessionInterface):
+class SessionlessOnApi(RememberedCookieSessions):
     """The extranet's cookie session, except on API paths, where there is none to open or save."""
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:

@@ -67,7 +67,9 @@ def test_writers_fill_the_index_every_batch_of_records(session, monkeypatch):
     assert indexed(session, partner.id) == 0
     _write_kept(connection, [], {table: [record(partner.id, "CP-IX3")]})
     assert indexed(session, partner.id) == 2 * disclosure_index.BATCH
-    found = ledger.query(session, partner_code="SUP-IX2", subject="CP-IX3", since=SINCE, until=UNTIL)
+    found = ledger.query(
+        session, partner_code="SUP-IX2", subject="CP-IX3", since=SINCE, until=UNTIL, limit=10_000
+    )
     assert len(found) == disclosure_index.BATCH
 
 
