@@ -100,7 +100,9 @@ class DisclosureRecord(Base):
     #: web, export, api or email.
     channel: Mapped[str] = mapped_column(String(10))
     dataset: Mapped[str] = mapped_column(String(40))
-    policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_version.id"), index=True)
+    # No index: no question asks for records by version, and versions are never deleted (which is all
+    # an index on a foreign key would be for); each page's records are inserts enough.
+    policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_version.id"))
     policy_hash: Mapped[str] = mapped_column(String(64))
     #: Keys of the disclosed rows.
     row_keys: Mapped[list[Any]]

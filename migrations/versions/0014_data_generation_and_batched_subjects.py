@@ -1,6 +1,7 @@
 """data_generation, the number rendered pages are kept under; on SQLite, the ledger's subject index is
 filled in batches (internal/disclosure_index.py) instead of by a trigger on every record; the ledger
-loses two indexes that its (partner, at) and (account, at) indexes already serve; disclosure_subject
+loses two indexes that its (partner, at) and (account, at) indexes already serve, and the one on its
+policy version, which nothing asks by; disclosure_subject
 becomes its own index, keyed (partner, subject, at, record, kind), WITHOUT ROWID on SQLite
 
 Revision ID: 0014
@@ -127,11 +128,14 @@ def upgrade() -> None:
     # Each page writes ledger records; the (partner, at) and (account, at) indexes serve the keys alone.
     op.drop_index('ix_disclosure_record_partner_id', table_name='disclosure_record')
     op.drop_index('ix_disclosure_record_account_id', table_name='disclosure_record')
+    # Nothing asks for records by policy version, and versions are never deleted.
+    op.drop_index('ix_disclosure_record_policy_version_id', table_name='disclosure_record')
 
 
 def downgrade() -> None:
     op.create_index('ix_disclosure_record_account_id', 'disclosure_record', ['account_id'], unique=False)
     op.create_index('ix_disclosure_record_partner_id', 'disclosure_record', ['partner_id'], unique=False)
+    op.create_index('ix_disclosure_record_policy_version_id', 'disclosure_record', ['policy_version_id'], unique=False)
     if op.get_bind().dialect.name == 'sqlite':
         _rebuild_subjects(keyed=False)
     else:
