@@ -83,6 +83,8 @@ COUNT_CHANGES = "portal_count_changes"
 _queue_holder = threading.local()
 #: Commits of a process between two checkpoints of the WAL into the database (QueuedWriters).
 CHECKPOINT_EVERY = 500
+#: WAL pages after which SQLite checkpoints in the committing connection all the same (default 1,000).
+WAL_PAGES_AT_MOST = 10_000
 _commits = [0]
 _commits_lock = threading.Lock()
 
@@ -107,10 +109,12 @@ class QueuedWriters(sqlite3.Connection):
     ``flock`` on ``<database>-writers``: the kernel wakes the next one the moment the lock is let go,
     after COMMIT or ROLLBACK. SQLite's own lock and busy timeout stay, for writers outside the portal.
 
-    For the same reason SQLite's automatic checkpoint is off on these connections (it runs inside the
-    COMMIT that crosses 1,000 pages of WAL, so the queue would wait out its disk syncs): every
+    For the same reason SQLite's automatic checkpoint is pushed back on these connections (it runs inside
+    the COMMIT that crosses 1,000 pages of WAL, so the queue would wait out its disk syncs): every
     ``CHECKPOINT_EVERY`` commits, a process checkpoints PASSIVE after letting go of the queue, which
-    neither waits for nor stops readers and writers. The last connection to close checkpoints the rest.
+    neither waits for nor stops readers and writers; SQLite's own checkpoint, at ``WAL_PAGES_AT_MOST``,
+    only bounds the WAL of a process that commits seldom but much. The last connection to close
+    checkpoints the rest.
     """
 
     def __init__(self, database: Any, *args: Any, **kwargs: Any) -> None:
@@ -193,7 +197,9 @@ def make_engine(url: str, **kw: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             if getattr(dbapi_conn, "_queue", None) is not None:
-                cursor.execute("PRAGMA wal_autocheckpoint=0")  # QueuedWriters checkpoints instead
+                # QueuedWriters checkpoints; SQLite's own, ten times further apart than its default,
+                # only bounds the WAL of a process that commits seldom but much (an importer).
+                cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES_AT_MOST}")
             cursor.close()
 
         _count_changes(engine)
