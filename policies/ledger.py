@@ -76,6 +76,7 @@ def query(
     partner_id = session.scalar(select(Partner.id).where(Partner.code == partner_code))
     if partner_id is None:
         return []
+    where = [] if kind is None else [DisclosureSubject.kind == kind]
     found = [
         (r.record_id, r.kind, r.at)
         for r in session.execute(
@@ -85,6 +86,7 @@ def query(
                 DisclosureSubject.subject == subject,
                 DisclosureSubject.at >= since,
                 DisclosureSubject.at < until,
+                *where,
             )
             .order_by(DisclosureSubject.at)
             .limit(limit)

@@ -104,3 +104,16 @@ def test_a_pages_records_written_straight_to_sqlite_read_back_as_written(tmp_pat
                 assert [(s.dataset, s.subject_kind) for s in found] == [("inventory", "item")]
         finally:
             engine.dispose()
+
+
+def test_a_question_about_one_kind_gets_its_whole_limit_of_that_kind(session):
+    partner = make_partner(session, "SUP-IX5")
+    table = DisclosureRecord.__table__
+    for day, kind in ((1, "item"), (2, "item"), (3, "item"), (4, "document"), (5, "document")):
+        row = {**record(partner.id, "SO-IX5"), "subjects": [[kind, "SO-IX5"]]}
+        session.execute(insert(table), {**row, "at": dt.datetime(2026, 11, day, 9, tzinfo=dt.UTC)})
+    disclosure_index.fill(session.connection())  # from the index, where the limit is applied
+    found = ledger.query(
+        session, partner_code="SUP-IX5", subject="SO-IX5", since=SINCE, until=UNTIL, kind="document", limit=2
+    )
+    assert [(s.subject_kind, s.at.day) for s in found] == [("document", 4), ("document", 5)]
