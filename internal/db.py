@@ -346,20 +346,25 @@ class PlainQuery:
         ]
 
     def _plan(self, bind: Engine) -> tuple[str, list[tuple[str | None, Any, Any]], list[Any]]:
-        compiled = self.statement.compile(dialect=bind.dialect)
+        dialect = bind.dialect
+        compiled = self.statement.compile(dialect=dialect)
         literal = compiled.construct_params({k: None for k, b in compiled.binds.items() if b.required})
         binds: list[tuple[str | None, Any, Any]] = []
         for name in compiled.positiontup or ():
-            convert = compiled.binds[name].type.dialect_impl(bind.dialect).bind_processor(bind.dialect)
+            convert = _to_driver(compiled.binds[name].type, dialect)
             if literal.get(name) is not None:  # a value written into the statement (a status, an id)
                 binds.append((None, None, literal[name] if convert is None else convert(literal[name])))
             else:
                 binds.append((name, convert, None))
-        dialect = bind.dialect
         columns = self.statement.selected_columns
         results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
-        plan = self._plans[bind.dialect.name] = (compiled.string, binds, results)
+        plan = self._plans[dialect.name] = (compiled.string, binds, results)
         return plan
+
+
+def _to_driver(type_: Any, dialect: Any) -> Any:
+    """How a value of ``type_`` is handed to ``dialect``'s driver (None: as it is), as SQLAlchemy does."""
+    return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
 class _PlainRow:
@@ -458,10 +463,7 @@ def _plain_insert(bind: Engine, table: Table, names: tuple[str, ...]) -> tuple[s
     if key not in _PLAIN_INSERTS:
         compiled = insert(table).compile(dialect=bind.dialect, column_keys=list(names))
         order = list(compiled.positiontup or ())
-        convert = [
-            (name, table.c[name].type.dialect_impl(bind.dialect).bind_processor(bind.dialect))
-            for name in order
-        ]
+        convert = [(name, _to_driver(table.c[name].type, bind.dialect)) for name in order]
         _PLAIN_INSERTS[key] = (compiled.string, convert) if sorted(order) == sorted(names) else None
     return _PLAIN_INSERTS[key]
 

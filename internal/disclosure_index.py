@@ -18,6 +18,7 @@ Each ledger record carries its subjects. How they reach the index differs by dat
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from typing import Any
 
@@ -30,23 +31,26 @@ BATCH = 2048
 
 _MARK = "SELECT record_id FROM disclosure_subject_progress WHERE id = 1"
 _NEWEST = "SELECT MAX(id) FROM disclosure_record"
-_FILL = text(
+_FILL = (
     "INSERT INTO disclosure_subject (record_id, partner_id, at, kind, subject) "
     "SELECT r.id, r.partner_id, r.at, json_extract(s.value, '$[0]'), json_extract(s.value, '$[1]') "
     "FROM disclosure_record AS r, json_each(r.subjects) AS s "
     "WHERE r.id > :after AND r.id <= :through AND r.partner_id IS NOT NULL"
 )
-_MOVE_MARK = text("UPDATE disclosure_subject_progress SET record_id = :through WHERE id = 1")
+_MOVE_MARK = "UPDATE disclosure_subject_progress SET record_id = :through WHERE id = 1"
 _AT = DisclosureRecord.__table__.c.at.type
 #: Records past the mark, each with one of its subjects (SQLite).
-UNINDEXED = text(
-    "SELECT r.id AS record_id, json_extract(s.value, '$[0]') AS kind, r.at AS at "
-    "FROM disclosure_record AS r, json_each(r.subjects) AS s "
-    "WHERE r.id > (SELECT record_id FROM disclosure_subject_progress WHERE id = 1) "
-    "AND r.partner_id = :partner_id AND json_extract(s.value, '$[1]') = :subject "
-    "AND r.at >= :since AND r.at < :until"
-).bindparams(bindparam("since", type_=_AT), bindparam("until", type_=_AT))
-UNINDEXED = UNINDEXED.columns(record_id=DisclosureRecord.__table__.c.id.type, at=_AT)  # type: ignore[assignment]
+UNINDEXED = (
+    text(
+        "SELECT r.id AS record_id, json_extract(s.value, '$[0]') AS kind, r.at AS at "
+        "FROM disclosure_record AS r, json_each(r.subjects) AS s "
+        "WHERE r.id > (SELECT record_id FROM disclosure_subject_progress WHERE id = 1) "
+        "AND r.partner_id = :partner_id AND json_extract(s.value, '$[1]') = :subject "
+        "AND r.at >= :since AND r.at < :until"
+    )
+    .bindparams(bindparam("since", type_=_AT), bindparam("until", type_=_AT))
+    .columns(record_id=DisclosureRecord.__table__.c.id.type, at=_AT)
+)
 
 _lock = threading.Lock()
 _written = 0
@@ -64,14 +68,10 @@ def note_written(connection: Connection, records: int) -> None:
         fill(connection)
 
 
-def note_written_plainly(driver: Any, records: int) -> None:
+def note_written_plainly(driver: sqlite3.Connection, records: int) -> None:
     """As ``note_written``, for records inserted straight through the SQLite driver's connection."""
     if _due(records):
-        after = driver.execute(_MARK).fetchone()[0]
-        through = driver.execute(_NEWEST).fetchone()[0]
-        if through is not None and through > after:
-            driver.execute(_FILL.text, {"after": after, "through": through})
-            driver.execute(_MOVE_MARK.text, {"through": through})
+        _fill(driver)
 
 
 def _due(records: int) -> bool:
@@ -89,12 +89,18 @@ def fill(connection: Connection) -> int:
     transaction; returns how many records that was (always 0 on PostgreSQL, whose trigger did it)."""
     if not batched(connection):
         return 0
-    after = connection.exec_driver_sql(_MARK).scalar_one()
-    through = connection.exec_driver_sql(_NEWEST).scalar()
+    return _fill(connection.connection.driver_connection)  # type: ignore[arg-type]
+
+
+def _fill(driver: sqlite3.Connection) -> int:
+    """``fill`` on SQLite's own connection, in its open write transaction (the index is no table a
+    page shows, so no statement event needs to see these)."""
+    after = driver.execute(_MARK).fetchone()[0]
+    through = driver.execute(_NEWEST).fetchone()[0]
     if through is None or through <= after:
         return 0
-    connection.execute(_FILL, {"after": after, "through": through})
-    connection.execute(_MOVE_MARK, {"through": through})
+    driver.execute(_FILL, {"after": after, "through": through})
+    driver.execute(_MOVE_MARK, {"through": through})
     return int(through - after)
 
 
